@@ -1,0 +1,288 @@
+//! Parsing: layout tokens → LALRPOP parser → [`Parsed`]. The parser never
+//! gives up: every syntax error of the file is reported and the statements
+//! around it are still in the tree.
+
+use super::ast::*;
+use super::layout::{Tok, layout};
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+use lalrpop_util::{ErrorRecovery, ParseError};
+
+/// The lexer cannot fail (its errors are diagnostics), so its error type is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Never {}
+
+/// A parsed file: the tree and every problem found on the way.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub module: Module,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// State the grammar's actions write to.
+#[derive(Debug, Default)]
+pub struct ParseCtx {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+pub fn parse(src: &str) -> Parsed {
+    let mut diagnostics = Vec::new();
+    let tokens = layout(src, &mut diagnostics);
+    let mut ctx = ParseCtx { diagnostics };
+    let iter = tokens.iter().map(|&(l, t, r)| Ok::<_, Never>((l, t, r)));
+    let module = match super::grammar::ModuleParser::new().parse(&mut ctx, iter) {
+        Ok(m) => m,
+        Err(e) => {
+            ctx.diagnostics.push(convert_error(e, src.len()));
+            Module { body: Vec::new() }
+        }
+    };
+    let mut diagnostics = ctx.diagnostics;
+    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    Parsed { module, diagnostics }
+}
+
+impl ParseCtx {
+    pub(crate) fn recovered(&mut self, e: ErrorRecovery<usize, Tok<'_>, Never>) {
+        let end = e.dropped_tokens.last().map_or(0, |t| t.2);
+        self.diagnostics.push(convert_error(e.error, end));
+    }
+
+    pub(crate) fn missing_comma(&mut self, before: &[Arg], kw: &Arg) {
+        let after = before.last().map_or(kw.span.start, |a| a.span.end as usize as u32);
+        let name = kw.keyword.as_ref().map_or("", |k| k.name.as_str());
+        self.diagnostics.push(
+            Diagnostic::warning(
+                "W0001",
+                Span { start: after, end: after },
+                format!("missing `,` before keyword argument `{name}`"),
+            )
+            .label(kw.span, "this argument follows without a comma")
+            .help("Pixie accepts this, but add the comma: other tools will not")
+            .suggest(","),
+        );
+    }
+
+    pub(crate) fn string(&mut self, parts: &[&str], start: usize) -> ExprKind {
+        let mut out = String::new();
+        let mut offset = start;
+        for raw in parts {
+            let prefix_len = raw.find(['\'', '"']).unwrap_or(0);
+            let prefix = raw[..prefix_len].to_ascii_lowercase();
+            if let Some(p) = prefix.chars().find(|c| matches!(c, 'b' | 'f')) {
+                let kind = if p == 'f' { "f-strings are" } else { "bytes literals are" };
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "E0102",
+                        Span::new(offset, offset + raw.len()),
+                        format!("{kind} not supported in PxL"),
+                    )
+                    .help(if p == 'f' {
+                        "build the text with `+` on strings, or pass values as separate columns"
+                    } else {
+                        "use a plain string literal"
+                    }),
+                );
+                return ExprKind::BadStr { prefix: p };
+            }
+            let body = &raw[prefix_len..];
+            let quote = if body.starts_with("'''") || body.starts_with("\"\"\"") { 3 } else { 1 };
+            let inner = &body[quote.min(body.len())..body.len().saturating_sub(quote)];
+            if prefix.contains('r') {
+                out.push_str(inner);
+            } else {
+                unescape(inner, &mut out);
+            }
+            offset += raw.len();
+        }
+        ExprKind::Str(out)
+    }
+}
+
+fn unescape(s: &str, out: &mut String) {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('0') => out.push('\0'),
+            Some('\\') => out.push('\\'),
+            Some('\'') => out.push('\''),
+            Some('"') => out.push('"'),
+            Some('\n') => {}
+            Some('x') => {
+                let hex: String = (0..2).filter_map(|_| chars.next_if(char::is_ascii_hexdigit)).collect();
+                match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    Some(ch) if hex.len() == 2 => out.push(ch),
+                    _ => {
+                        out.push_str("\\x");
+                        out.push_str(&hex);
+                    }
+                }
+            }
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+}
+
+/// The one place LALRPOP's error type becomes a diagnostic.
+fn convert_error(e: ParseError<usize, Tok<'_>, Never>, eof: usize) -> Diagnostic {
+    match e {
+        ParseError::InvalidToken { location } => {
+            Diagnostic::error("E0001", Span::new(location, location + 1), "invalid token")
+        }
+        ParseError::UnrecognizedEof { location, expected } => {
+            let at = location.max(eof.min(location));
+            Diagnostic::error("E0005", Span::new(at, at), "the file ends in the middle of a statement")
+                .help(format!("expected {}", describe_expected(&expected)))
+        }
+        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
+            let found = describe_token(&tok);
+            let mut d = Diagnostic::error("E0004", Span::new(l, r), format!("unexpected {found}"))
+                .label(Span::new(l, r), format!("expected {} here", describe_expected(&expected)));
+            let wants = |s: &str| expected.iter().any(|e| e == s);
+            if matches!(tok, Tok::Indent) {
+                d.message = "unexpected indentation".into();
+                d = d.help("this line is indented more than the statement before it; remove the extra indentation");
+            } else if matches!(tok, Tok::Dedent | Tok::Newline) && (wants("\")\"") || wants("\"]\"") || wants("\"}\"")) {
+                d.message = "a bracket opened on this statement is never closed".into();
+                d = d.help("add the missing closing bracket");
+            } else if wants("\",\"") && matches!(tok, Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_)) {
+                d = d.help("is a `,` missing before it?");
+            } else if wants("\":\"") && matches!(tok, Tok::Newline) {
+                d = d.help("add `:` at the end of the line");
+            } else if wants("\"=\"") && matches!(tok, Tok::P(super::token::RawTok::RPar)) {
+                d = d.help("is a `,` missing between the arguments?");
+            }
+            d
+        }
+        ParseError::ExtraToken { token: (l, tok, r) } => {
+            Diagnostic::error("E0004", Span::new(l, r), format!("unexpected {}", describe_token(&tok)))
+        }
+        ParseError::User { error } => match error {},
+    }
+}
+
+fn describe_token(tok: &Tok<'_>) -> String {
+    match tok {
+        Tok::Name(n) => format!("name `{n}`"),
+        Tok::Int(n) | Tok::Float(n) => format!("number `{n}`"),
+        Tok::Str(_) => "string literal".into(),
+        Tok::Newline => "end of line".into(),
+        Tok::Indent => "indentation".into(),
+        Tok::Dedent => "end of block".into(),
+        Tok::P(p) => format!("`{}`", punct_text(*p)),
+    }
+}
+
+fn punct_text(p: super::token::RawTok) -> String {
+    let dbg = format!("{p:?}");
+    use super::token::RawTok::*;
+    match p {
+        LPar => "(".into(),
+        RPar => ")".into(),
+        LSqb => "[".into(),
+        RSqb => "]".into(),
+        LBrace => "{".into(),
+        RBrace => "}".into(),
+        Comma => ",".into(),
+        Colon => ":".into(),
+        Semi => ";".into(),
+        Dot => ".".into(),
+        Eq => "=".into(),
+        Plus => "+".into(),
+        Minus => "-".into(),
+        Star => "*".into(),
+        Slash => "/".into(),
+        EqEq => "==".into(),
+        Less => "<".into(),
+        Greater => ">".into(),
+        AugAssign => "augmented assignment".into(),
+        _ => dbg.to_lowercase(),
+    }
+}
+
+fn describe_expected(expected: &[String]) -> String {
+    let mut names: Vec<String> = expected
+        .iter()
+        .map(|e| match e.as_str() {
+            "Name" => "a name".to_string(),
+            "Int" | "Float" => "a number".to_string(),
+            "Str" => "a string".to_string(),
+            "\"\\n\"" => "end of line".to_string(),
+            "Indent" => "an indented block".to_string(),
+            "Dedent" => "end of block".to_string(),
+            other => format!("`{}`", other.trim_matches('"')),
+        })
+        .collect();
+    names.dedup();
+    let expression_starts = ["a name", "a number", "a string", "`(`", "`[`", "`{`", "`-`", "`not`", "`lambda`"];
+    if expression_starts.iter().all(|s| names.iter().any(|n| n == s)) {
+        names.retain(|n| !expression_starts.contains(&n.as_str()) && !["`+`", "`~`", "`...`", "`yield`"].contains(&n.as_str()));
+        names.insert(0, "an expression".to_string());
+    }
+    match names.len() {
+        0 => "something else".to_string(),
+        1 => names.remove(0),
+        n if n <= 6 => format!("{} or {}", names[..n - 1].join(", "), names[n - 1]),
+        _ => format!("{}, ...", names[..5].join(", ")),
+    }
+}
+
+// Small constructors used by the grammar actions.
+
+pub(crate) fn span(l: usize, r: usize) -> Span {
+    Span::new(l, r)
+}
+
+pub(crate) fn expr(kind: ExprKind, l: usize, r: usize) -> Expr {
+    Expr { kind, span: Span::new(l, r) }
+}
+
+pub(crate) fn stmt(kind: StmtKind, l: usize, r: usize) -> Stmt {
+    Stmt { kind, span: Span::new(l, r) }
+}
+
+pub(crate) fn tuple(items: Vec<Expr>, l: usize, r: usize) -> Expr {
+    expr(ExprKind::Tuple(items), l, r)
+}
+
+pub(crate) fn binop(op: BinOp, a: Expr, b: Expr, l: usize, r: usize) -> Expr {
+    expr(ExprKind::BinOp { op, left: Box::new(a), right: Box::new(b) }, l, r)
+}
+
+pub(crate) fn number(text: &str) -> ExprKind {
+    let clean: String = text.chars().filter(|&c| c != '_' && c != 'l' && c != 'L').collect();
+    let lower = clean.to_ascii_lowercase();
+    let parsed = if let Some(h) = lower.strip_prefix("0x") {
+        i64::from_str_radix(h, 16)
+    } else if let Some(o) = lower.strip_prefix("0o") {
+        i64::from_str_radix(o, 8)
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        i64::from_str_radix(b, 2)
+    } else {
+        clean.parse::<i64>()
+    };
+    parsed.map_or_else(|_| ExprKind::BigInt(text.to_string()), ExprKind::Int)
+}
+
+pub(crate) fn float(text: &str) -> ExprKind {
+    let clean: String = text.chars().filter(|&c| c != '_').collect();
+    clean.parse::<f64>().map_or(ExprKind::Error, ExprKind::Float)
+}
+
+pub(crate) fn docstring_of(body: &[Stmt]) -> Option<String> {
+    match body.first().map(|s| &s.kind) {
+        Some(StmtKind::Expr(Expr { kind: ExprKind::Str(s), .. })) => Some(s.clone()),
+        _ => None,
+    }
+}

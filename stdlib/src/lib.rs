@@ -1,0 +1,20 @@
+//! `pxl-stdlib`: every PxL builtin in one place.
+//!
+//! This crate owns the *facts* of the language's standard library: the tables
+//! scripts can read ([`tables`]), data and semantic types ([`datatype`]),
+//! every function with its overloads and documentation ([`functions`]), and
+//! the generated reference ([`reference`]). It is pure data and must never
+//! depend on an execution engine: the compiler and the LSP link it, and stay
+//! small because of that. Runtime implementations will live behind a
+//! `runtime` feature.
+//!
+//! Entry points: [`functions::registry()`], [`tables::table()`],
+//! [`reference::render_functions()`].
+
+pub mod datatype;
+pub mod functions;
+pub mod reference;
+mod table_data;
+pub mod tables;
+
+pub use datatype::{DataType, Pattern, SemanticType};
