@@ -1,1 +1,60 @@
-fn main(){}
+//! `pxl`: check, run and explain PxL scripts.
+//!
+//! The binary is a thin shell over the library crates: argument parsing,
+//! file discovery and rendering of diagnostics happen here; compiling
+//! happens in `pxl-compiler`.
+
+mod check;
+mod render;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "pxl", version, about = "PxL: query what your services do, without instrumenting them", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Compile and type-check PxL scripts, reporting every error at once.
+    ///
+    /// PATH is a .pxl file, a script directory (one .pxl, optional vis.json
+    /// and manifest.yaml), a directory tree searched for both, or `-` to read
+    /// a script from standard input. Exit status: 0 when there is no error,
+    /// 1 when a script has an error, 2 on a usage or I/O error.
+    Check(check::CheckArgs),
+    /// Explain a diagnostic code, e.g. `pxl explain-error E0302`.
+    ExplainError {
+        /// The code, as printed in brackets after `error`/`warning`.
+        code: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::ExplainError { code } => match pxl_compiler::codes::lookup(&code) {
+            Some(c) => {
+                println!("{}: {}\n\n{}", c.code, c.title, c.explanation);
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!(
+                    "error: `{code}` is not a pxl diagnostic code (codes look like E0302 or W0001)"
+                );
+                ExitCode::from(2)
+            }
+        },
+    }
+}

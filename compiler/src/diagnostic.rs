@@ -17,10 +17,26 @@ pub struct Label {
     pub message: String,
 }
 
+/// Which input of a script a diagnostic points into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The `.pxl` source.
+    #[default]
+    Script,
+    /// The script's `vis.json`.
+    VisJson,
+    /// The script's `manifest.yaml`.
+    Manifest,
+    /// Command-line `--arg` values (no span).
+    Arguments,
+}
+
 /// One error or warning. The first label is the primary one.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
     pub code: &'static str,
+    pub origin: Origin,
     pub severity: Severity,
     pub message: String,
     pub span: Span,
@@ -35,6 +51,7 @@ impl Diagnostic {
     pub fn error(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             code,
+            origin: Origin::Script,
             severity: Severity::Error,
             message: message.into(),
             span,
@@ -46,11 +63,17 @@ impl Diagnostic {
     }
 
     pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, span, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, span, message)
+        }
     }
 
     pub fn label(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        self.labels.push(Label { span, message: message.into() });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -66,6 +89,11 @@ impl Diagnostic {
 
     pub fn suggest(mut self, replacement: impl Into<String>) -> Diagnostic {
         self.suggestions.push(replacement.into());
+        self
+    }
+
+    pub fn in_origin(mut self, origin: Origin) -> Diagnostic {
+        self.origin = origin;
         self
     }
 

@@ -17,3 +17,13 @@ pub mod syntax;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use span::Span;
+
+pub mod analysis;
+pub mod codes;
+mod compile;
+mod eval;
+pub mod ir;
+pub mod script;
+mod vis;
+
+pub use compile::{Compilation, CompileOptions, check_script, check_source, now_ns};

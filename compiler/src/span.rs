@@ -13,11 +13,17 @@ pub struct Span {
 impl Span {
     pub fn new(start: usize, end: usize) -> Span {
         let clamp = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-        Span { start: clamp(start), end: clamp(end.max(start)) }
+        Span {
+            start: clamp(start),
+            end: clamp(end.max(start)),
+        }
     }
 
     pub fn to(self, other: Span) -> Span {
-        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     pub fn range(self) -> Range<usize> {
@@ -47,13 +53,17 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
-        let col = text.get(start..offset).map_or(offset - start, |s| s.chars().count());
+        let col = text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
         (line + 1, col + 1)
     }
 
     /// Byte offset of a 0-based (line, UTF-16-agnostic character column).
     pub fn offset(&self, text: &str, line: usize, col: usize) -> usize {
-        let Some(&start) = self.starts.get(line) else { return text.len() };
+        let Some(&start) = self.starts.get(line) else {
+            return text.len();
+        };
         let rest = &text[start..];
         rest.char_indices().nth(col).map_or_else(
             || start + rest.find('\n').unwrap_or(rest.len()),

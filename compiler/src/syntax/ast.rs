@@ -25,17 +25,30 @@ pub struct Stmt {
 pub enum StmtKind {
     Expr(Expr),
     /// `a = b = value`: every target, then the value.
-    Assign { targets: Vec<Expr>, value: Expr },
-    AugAssign { target: Expr, value: Expr },
+    Assign {
+        targets: Vec<Expr>,
+        value: Expr,
+    },
+    AugAssign {
+        target: Expr,
+        value: Expr,
+    },
     /// `import a.b as c` (one or several names).
     Import(Vec<ImportName>),
     /// `from [.]m import a as b, c`.
-    ImportFrom { level: usize, module: Option<DottedName>, names: Vec<ImportName> },
+    ImportFrom {
+        level: usize,
+        module: Option<DottedName>,
+        names: Vec<ImportName>,
+    },
     Def(Box<FunctionDef>),
     Return(Option<Expr>),
     /// A statement PxL does not support (`if`, `for`, `pass`, `class` ...),
     /// named by its keyword; nested statements are kept for the symbol table.
-    Unsupported { keyword: &'static str, body: Vec<Stmt> },
+    Unsupported {
+        keyword: &'static str,
+        body: Vec<Stmt>,
+    },
     /// A statement the parser could not read; its error is already reported.
     Error,
 }
@@ -178,19 +191,47 @@ pub enum ExprKind {
     Float(f64),
     Str(String),
     /// A string PxL cannot use: bytes or f-string (`prefix` says which).
-    BadStr { prefix: char },
-    Attribute { value: Box<Expr>, attr: Ident },
-    Subscript { value: Box<Expr>, index: Box<Expr> },
+    BadStr {
+        prefix: char,
+    },
+    Attribute {
+        value: Box<Expr>,
+        attr: Ident,
+    },
+    Subscript {
+        value: Box<Expr>,
+        index: Box<Expr>,
+    },
     Slice,
-    Call { func: Box<Expr>, args: Vec<Arg> },
-    BinOp { op: BinOp, left: Box<Expr>, right: Box<Expr> },
-    UnaryOp { op: UnaryOp, operand: Box<Expr> },
-    BoolOp { op: BoolOp, left: Box<Expr>, right: Box<Expr> },
-    Compare { left: Box<Expr>, ops: Vec<(CmpOp, Expr)> },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Arg>,
+    },
+    BinOp {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    UnaryOp {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
+    BoolOp {
+        op: BoolOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    Compare {
+        left: Box<Expr>,
+        ops: Vec<(CmpOp, Expr)>,
+    },
     List(Vec<Expr>),
     Tuple(Vec<Expr>),
     Dict(Vec<(Expr, Expr)>),
-    Lambda { params: Vec<Ident>, body: Box<Expr> },
+    Lambda {
+        params: Vec<Ident>,
+        body: Box<Expr>,
+    },
     /// Constructs PxL rejects, named for the error: "conditional expression",
     /// "list comprehension", "set", "starred expression", "yield", "`...`".
     Unsupported(&'static str),

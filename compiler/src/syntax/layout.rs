@@ -111,9 +111,10 @@ pub(crate) fn layout<'a>(src: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Spann
                 depth += 1;
                 if depth > MAX_BRACKET_DEPTH && !poisoned {
                     poisoned = true;
-                    diags.push(too_complex(range.start, format!(
-                        "brackets are nested more than {MAX_BRACKET_DEPTH} levels deep"
-                    )));
+                    diags.push(too_complex(
+                        range.start,
+                        format!("brackets are nested more than {MAX_BRACKET_DEPTH} levels deep"),
+                    ));
                 }
                 Tok::P(tok)
             }
@@ -127,9 +128,10 @@ pub(crate) fn layout<'a>(src: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Spann
             operators += 1;
             if operators > MAX_STATEMENT_OPERATORS && !poisoned {
                 poisoned = true;
-                diags.push(too_complex(range.start, format!(
-                    "this statement has more than {MAX_STATEMENT_OPERATORS} operators"
-                )));
+                diags.push(too_complex(
+                    range.start,
+                    format!("this statement has more than {MAX_STATEMENT_OPERATORS} operators"),
+                ));
             }
         }
         line.push((range.start, t, range.end));
@@ -147,17 +149,46 @@ pub(crate) fn layout<'a>(src: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Spann
 }
 
 fn too_complex(at: usize, what: String) -> Diagnostic {
-    Diagnostic::error("E0006", Span::new(at, at + 1), format!("statement is too complex: {what}"))
-        .help("split the expression into several assignments")
+    Diagnostic::error(
+        "E0006",
+        Span::new(at, at + 1),
+        format!("statement is too complex: {what}"),
+    )
+    .help("split the expression into several assignments")
 }
 
 fn is_operator(tok: RawTok) -> bool {
     use RawTok::*;
     matches!(
         tok,
-        Plus | Minus | Star | Slash | DoubleSlash | Percent | DoubleStar | At | Amper | Vbar
-            | Circumflex | Tilde | LeftShift | RightShift | EqEq | NotEq | Less | LessEq
-            | Greater | GreaterEq | And | Or | Not | Dot | LPar | LSqb | LBrace | Lambda | If
+        Plus | Minus
+            | Star
+            | Slash
+            | DoubleSlash
+            | Percent
+            | DoubleStar
+            | At
+            | Amper
+            | Vbar
+            | Circumflex
+            | Tilde
+            | LeftShift
+            | RightShift
+            | EqEq
+            | NotEq
+            | Less
+            | LessEq
+            | Greater
+            | GreaterEq
+            | And
+            | Or
+            | Not
+            | Dot
+            | LPar
+            | LSqb
+            | LBrace
+            | Lambda
+            | If
     )
 }
 
@@ -173,11 +204,25 @@ fn lex_error(text: &str, start: usize, end: usize, diags: &mut Vec<Diagnostic>) 
     let span = Span::new(start, end);
     let trimmed = text.trim_start_matches(|c: char| "rRbBuUfF".contains(c));
     let diag = if trimmed.starts_with("'''") || trimmed.starts_with("\"\"\"") {
-        Diagnostic::error("E0002", Span::new(start, start + text.len().min(3 + text.len() - trimmed.len())), "triple-quoted string is never closed")
-            .help("close it with the same three quotes it was opened with")
+        Diagnostic::error(
+            "E0002",
+            Span::new(
+                start,
+                start + text.len().min(3 + text.len() - trimmed.len()),
+            ),
+            "triple-quoted string is never closed",
+        )
+        .help("close it with the same three quotes it was opened with")
     } else {
         let c = text.chars().next().unwrap_or('?');
-        let d = Diagnostic::error("E0001", span, format!("unexpected character `{}` in PxL source", c.escape_default()));
+        let d = Diagnostic::error(
+            "E0001",
+            span,
+            format!(
+                "unexpected character `{}` in PxL source",
+                c.escape_default()
+            ),
+        );
         match c {
             '$' | '?' | '`' | '!' => d.help("PxL is a Python subset; this character has no meaning outside strings and comments"),
             _ => d,
@@ -218,10 +263,16 @@ mod tests {
 
     #[test]
     fn strings_and_errors() {
-        assert_eq!(kinds("x = r'a\\'b' + '''q\nw'''"), "x Eq r'a\\'b' Plus '''q\nw''' NL");
+        assert_eq!(
+            kinds("x = r'a\\'b' + '''q\nw'''"),
+            "x Eq r'a\\'b' Plus '''q\nw''' NL"
+        );
         assert_eq!(kinds("x = 'abc"), "x Eq NL !E0002");
         assert_eq!(kinds("x = $"), "x Eq NL !E0001");
-        assert_eq!(kinds("if a:\n    b\n  c\n"), "If a Colon NL IN b NL DE c NL !E0003");
+        assert_eq!(
+            kinds("if a:\n    b\n  c\n"),
+            "If a Colon NL IN b NL DE c NL !E0003"
+        );
     }
 
     #[test]

@@ -39,7 +39,10 @@ pub fn parse(src: &str) -> Parsed {
     };
     let mut diagnostics = ctx.diagnostics;
     diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
-    Parsed { module, diagnostics }
+    Parsed {
+        module,
+        diagnostics,
+    }
 }
 
 impl ParseCtx {
@@ -49,12 +52,17 @@ impl ParseCtx {
     }
 
     pub(crate) fn missing_comma(&mut self, before: &[Arg], kw: &Arg) {
-        let after = before.last().map_or(kw.span.start, |a| a.span.end as usize as u32);
+        let after = before
+            .last()
+            .map_or(kw.span.start, |a| a.span.end as usize as u32);
         let name = kw.keyword.as_ref().map_or("", |k| k.name.as_str());
         self.diagnostics.push(
             Diagnostic::warning(
                 "W0001",
-                Span { start: after, end: after },
+                Span {
+                    start: after,
+                    end: after,
+                },
                 format!("missing `,` before keyword argument `{name}`"),
             )
             .label(kw.span, "this argument follows without a comma")
@@ -70,7 +78,11 @@ impl ParseCtx {
             let prefix_len = raw.find(['\'', '"']).unwrap_or(0);
             let prefix = raw[..prefix_len].to_ascii_lowercase();
             if let Some(p) = prefix.chars().find(|c| matches!(c, 'b' | 'f')) {
-                let kind = if p == 'f' { "f-strings are" } else { "bytes literals are" };
+                let kind = if p == 'f' {
+                    "f-strings are"
+                } else {
+                    "bytes literals are"
+                };
                 self.diagnostics.push(
                     Diagnostic::error(
                         "E0102",
@@ -86,7 +98,11 @@ impl ParseCtx {
                 return ExprKind::BadStr { prefix: p };
             }
             let body = &raw[prefix_len..];
-            let quote = if body.starts_with("'''") || body.starts_with("\"\"\"") { 3 } else { 1 };
+            let quote = if body.starts_with("'''") || body.starts_with("\"\"\"") {
+                3
+            } else {
+                1
+            };
             let inner = &body[quote.min(body.len())..body.len().saturating_sub(quote)];
             if prefix.contains('r') {
                 out.push_str(inner);
@@ -116,7 +132,9 @@ fn unescape(s: &str, out: &mut String) {
             Some('"') => out.push('"'),
             Some('\n') => {}
             Some('x') => {
-                let hex: String = (0..2).filter_map(|_| chars.next_if(char::is_ascii_hexdigit)).collect();
+                let hex: String = (0..2)
+                    .filter_map(|_| chars.next_if(char::is_ascii_hexdigit))
+                    .collect();
                 match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                     Some(ch) if hex.len() == 2 => out.push(ch),
                     _ => {
@@ -142,21 +160,38 @@ fn convert_error(e: ParseError<usize, Tok<'_>, Never>, eof: usize) -> Diagnostic
         }
         ParseError::UnrecognizedEof { location, expected } => {
             let at = location.max(eof.min(location));
-            Diagnostic::error("E0005", Span::new(at, at), "the file ends in the middle of a statement")
-                .help(format!("expected {}", describe_expected(&expected)))
+            Diagnostic::error(
+                "E0005",
+                Span::new(at, at),
+                "the file ends in the middle of a statement",
+            )
+            .help(format!("expected {}", describe_expected(&expected)))
         }
-        ParseError::UnrecognizedToken { token: (l, tok, r), expected } => {
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
             let found = describe_token(&tok);
             let mut d = Diagnostic::error("E0004", Span::new(l, r), format!("unexpected {found}"))
-                .label(Span::new(l, r), format!("expected {} here", describe_expected(&expected)));
+                .label(
+                    Span::new(l, r),
+                    format!("expected {} here", describe_expected(&expected)),
+                );
             let wants = |s: &str| expected.iter().any(|e| e == s);
             if matches!(tok, Tok::Indent) {
                 d.message = "unexpected indentation".into();
                 d = d.help("this line is indented more than the statement before it; remove the extra indentation");
-            } else if matches!(tok, Tok::Dedent | Tok::Newline) && (wants("\")\"") || wants("\"]\"") || wants("\"}\"")) {
+            } else if matches!(tok, Tok::Dedent | Tok::Newline)
+                && (wants("\")\"") || wants("\"]\"") || wants("\"}\""))
+            {
                 d.message = "a bracket opened on this statement is never closed".into();
                 d = d.help("add the missing closing bracket");
-            } else if wants("\",\"") && matches!(tok, Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_)) {
+            } else if wants("\",\"")
+                && matches!(
+                    tok,
+                    Tok::Name(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_)
+                )
+            {
                 d = d.help("is a `,` missing before it?");
             } else if wants("\":\"") && matches!(tok, Tok::Newline) {
                 d = d.help("add `:` at the end of the line");
@@ -165,9 +200,11 @@ fn convert_error(e: ParseError<usize, Tok<'_>, Never>, eof: usize) -> Diagnostic
             }
             d
         }
-        ParseError::ExtraToken { token: (l, tok, r) } => {
-            Diagnostic::error("E0004", Span::new(l, r), format!("unexpected {}", describe_token(&tok)))
-        }
+        ParseError::ExtraToken { token: (l, tok, r) } => Diagnostic::error(
+            "E0004",
+            Span::new(l, r),
+            format!("unexpected {}", describe_token(&tok)),
+        ),
         ParseError::User { error } => match error {},
     }
 }
@@ -225,9 +262,17 @@ fn describe_expected(expected: &[String]) -> String {
         })
         .collect();
     names.dedup();
-    let expression_starts = ["a name", "a number", "a string", "`(`", "`[`", "`{`", "`-`", "`not`", "`lambda`"];
-    if expression_starts.iter().all(|s| names.iter().any(|n| n == s)) {
-        names.retain(|n| !expression_starts.contains(&n.as_str()) && !["`+`", "`~`", "`...`", "`yield`"].contains(&n.as_str()));
+    let expression_starts = [
+        "a name", "a number", "a string", "`(`", "`[`", "`{`", "`-`", "`not`", "`lambda`",
+    ];
+    if expression_starts
+        .iter()
+        .all(|s| names.iter().any(|n| n == s))
+    {
+        names.retain(|n| {
+            !expression_starts.contains(&n.as_str())
+                && !["`+`", "`~`", "`...`", "`yield`"].contains(&n.as_str())
+        });
         names.insert(0, "an expression".to_string());
     }
     match names.len() {
@@ -245,11 +290,17 @@ pub(crate) fn span(l: usize, r: usize) -> Span {
 }
 
 pub(crate) fn expr(kind: ExprKind, l: usize, r: usize) -> Expr {
-    Expr { kind, span: Span::new(l, r) }
+    Expr {
+        kind,
+        span: Span::new(l, r),
+    }
 }
 
 pub(crate) fn stmt(kind: StmtKind, l: usize, r: usize) -> Stmt {
-    Stmt { kind, span: Span::new(l, r) }
+    Stmt {
+        kind,
+        span: Span::new(l, r),
+    }
 }
 
 pub(crate) fn tuple(items: Vec<Expr>, l: usize, r: usize) -> Expr {
@@ -257,11 +308,22 @@ pub(crate) fn tuple(items: Vec<Expr>, l: usize, r: usize) -> Expr {
 }
 
 pub(crate) fn binop(op: BinOp, a: Expr, b: Expr, l: usize, r: usize) -> Expr {
-    expr(ExprKind::BinOp { op, left: Box::new(a), right: Box::new(b) }, l, r)
+    expr(
+        ExprKind::BinOp {
+            op,
+            left: Box::new(a),
+            right: Box::new(b),
+        },
+        l,
+        r,
+    )
 }
 
 pub(crate) fn number(text: &str) -> ExprKind {
-    let clean: String = text.chars().filter(|&c| c != '_' && c != 'l' && c != 'L').collect();
+    let clean: String = text
+        .chars()
+        .filter(|&c| c != '_' && c != 'l' && c != 'L')
+        .collect();
     let lower = clean.to_ascii_lowercase();
     let parsed = if let Some(h) = lower.strip_prefix("0x") {
         i64::from_str_radix(h, 16)
@@ -277,12 +339,17 @@ pub(crate) fn number(text: &str) -> ExprKind {
 
 pub(crate) fn float(text: &str) -> ExprKind {
     let clean: String = text.chars().filter(|&c| c != '_').collect();
-    clean.parse::<f64>().map_or(ExprKind::Error, ExprKind::Float)
+    clean
+        .parse::<f64>()
+        .map_or(ExprKind::Error, ExprKind::Float)
 }
 
 pub(crate) fn docstring_of(body: &[Stmt]) -> Option<String> {
     match body.first().map(|s| &s.kind) {
-        Some(StmtKind::Expr(Expr { kind: ExprKind::Str(s), .. })) => Some(s.clone()),
+        Some(StmtKind::Expr(Expr {
+            kind: ExprKind::Str(s),
+            ..
+        })) => Some(s.clone()),
         _ => None,
     }
 }

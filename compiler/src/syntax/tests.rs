@@ -31,8 +31,12 @@ fn missing_comma_quirk_is_a_warning() {
     let p = parse("df.agg(a=('x', px.count)\n       b=('y', px.sum))\n");
     assert_eq!(p.diagnostics.len(), 1);
     assert_eq!(p.diagnostics[0].code, "W0001");
-    let StmtKind::Expr(e) = &p.module.body[0].kind else { panic!() };
-    let ExprKind::Call { args, .. } = &e.kind else { panic!() };
+    let StmtKind::Expr(e) = &p.module.body[0].kind else {
+        panic!()
+    };
+    let ExprKind::Call { args, .. } = &e.kind else {
+        panic!()
+    };
     assert_eq!(args.len(), 2);
 }
 
@@ -48,7 +52,10 @@ fn recovers_and_reports_every_error() {
 fn unsupported_constructs_are_kept() {
     let p = parse("if x:\n    y = 1\nelse:\n    pass\nz = [a for a in b]\nw = {1, 2}\n");
     assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
-    assert!(matches!(p.module.body[0].kind, StmtKind::Unsupported { keyword: "if", .. }));
+    assert!(matches!(
+        p.module.body[0].kind,
+        StmtKind::Unsupported { keyword: "if", .. }
+    ));
 }
 
 #[test]

@@ -83,7 +83,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
          or `avg_ms=('latency', lambda x: px.mean(x) / 1000000)`.",
         &[
             "df = df.groupby('service').agg(avg_latency=('latency', px.mean))",
-            "df = df.groupby('service').agg(error_rate=('resp_status', lambda x: px.mean(x >= 400)))",
+            "df = df.groupby('service').agg(error_rate=('resp_status', lambda x: px.mean(x >= \
+             400)))",
         ],
     ),
     uda(
@@ -100,7 +101,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
          `max - min` over each `px.bin` window.",
         &[
             "df = df.groupby('upid').agg(first_seen=('time_', px.min))",
-            "df = df.groupby(['upid', 'timestamp']).agg(lo=('cpu_utime_ns', px.min), hi=('cpu_utime_ns', px.max))",
+            "df = df.groupby(['upid', 'timestamp']).agg(lo=('cpu_utime_ns', px.min), \
+             hi=('cpu_utime_ns', px.max))",
         ],
     ),
     uda(

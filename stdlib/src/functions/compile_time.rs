@@ -131,12 +131,12 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "Exports a DataFrame to an external system.",
         "Sends the rows of `out` to the destination described by `export_spec`, which must \
          be an exporter; today that is `px.otel.Data(...)`, which maps columns to \
-         OpenTelemetry metrics or spans.",
-        &[
-            "px.export(df, px.otel.Data(\n    endpoint=px.otel.Endpoint(url='otel-collector:4317'),\n    \
+         OpenTelemetry metrics or spans. The export happens as the query runs, once per execution \
+         of the script.",
+        &["px.export(df, \
+             px.otel.Data(\n    endpoint=px.otel.Endpoint(url='otel-collector:4317'),\n    \
            resource={'service.name': df.service},\n    \
-           data=[px.otel.metric.Gauge(name='http.latency', value=df.latency)],\n))",
-        ],
+           data=[px.otel.metric.Gauge(name='http.latency', value=df.latency)],\n))"],
     ),
     // ---- Time ------------------------------------------------------------------------------
     ct(
@@ -156,7 +156,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "INT64 literal (nanoseconds)",
         "A number of minutes in nanoseconds.",
         "Multiplies `unit`, which must be an integer literal, by 60 × 10⁹ and returns the \
-         duration in nanoseconds, evaluated at compile time.",
+         duration in nanoseconds, evaluated at compile time. Because the result is a plain \
+         integer, it can be added to `px.now()` or used as a `px.bin` width.",
         &["window_ns = px.minutes(1)"],
     ),
     ct(
@@ -165,7 +166,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "INT64 literal (nanoseconds)",
         "A number of hours in nanoseconds.",
         "Multiplies `unit`, which must be an integer literal, by 3600 × 10⁹ and returns the \
-         duration in nanoseconds, evaluated at compile time.",
+         duration in nanoseconds, evaluated at compile time. Because the result is a plain \
+         integer, it can be added to `px.now()` or compared with `DURATION_NS` columns.",
         &["df = df[df.latency > px.hours(1)]"],
     ),
     ct(
@@ -184,7 +186,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "INT64 literal (nanoseconds)",
         "A number of days in nanoseconds.",
         "Multiplies `unit`, which must be an integer literal, by 86400 × 10⁹ and returns the \
-         duration in nanoseconds, evaluated at compile time.",
+         duration in nanoseconds, evaluated at compile time. Because the result is a plain \
+         integer, it can be added to `px.now()` or compared with `DURATION_NS` columns.",
         &["retention = px.days(2)"],
     ),
     ct(
@@ -193,7 +196,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "INT64 literal (nanoseconds)",
         "A number of milliseconds in nanoseconds.",
         "Multiplies `unit`, which must be an integer literal, by 10⁶ and returns the duration \
-         in nanoseconds, evaluated at compile time.",
+         in nanoseconds, evaluated at compile time. Handy for latency thresholds, since `latency` \
+         columns hold nanoseconds.",
         &["slow = df[df.latency > px.milliseconds(200)]"],
     ),
     ct(
@@ -202,7 +206,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "INT64 literal (nanoseconds)",
         "A number of microseconds in nanoseconds.",
         "Multiplies `unit`, which must be an integer literal, by 1000 and returns the \
-         duration in nanoseconds, evaluated at compile time.",
+         duration in nanoseconds, evaluated at compile time. Handy for latency thresholds, since \
+         `latency` columns hold nanoseconds.",
         &["fast = df[df.latency < px.microseconds(500)]"],
     ),
     ct(
@@ -303,7 +308,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "Attaches a Vega chart spec to a function.",
         "Used as a decorator on a function that returns a DataFrame: `vega_spec` is a Vega \
          or Vega-Lite specification (a JSON string) that tells the UI how to draw the \
-         function's output.",
+         function's output. The function itself is unchanged otherwise and can still be called \
+         from vis.json.",
         &["@px.vis.vega(spec)\ndef latency(start_time: str):\n    \
            return px.DataFrame('http_events', start_time=start_time)"],
     ),
@@ -321,7 +327,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
          when `data` is omitted, every numeric column is exported as a gauge named after it, \
          with the string columns as attributes.",
         &[
-            "px.export(df, px.otel.Data(\n    endpoint=px.otel.Endpoint(url='collector:4317'),\n    \
+            "px.export(df, \
+             px.otel.Data(\n    endpoint=px.otel.Endpoint(url='collector:4317'),\n    \
              resource={'service.name': df.service},\n    \
              data=[px.otel.metric.Gauge(name='cpu.usage', value=df.cpu_pct)],\n))",
             "px.export(df, px.otel.Data(endpoint=px.otel.Endpoint(url='collector:4317'), \
@@ -335,7 +342,7 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "Where and how to reach an OpenTelemetry collector.",
         "Names the collector's `url`, extra request `headers` (a dict of strings, e.g. an API \
          key), whether to allow an `insecure` (plain-text) connection, and the `timeout` of \
-         each export request in seconds.",
+         each export request in seconds. Pass it as `endpoint=` to `px.otel.Data`.",
         &[
             "ep = px.otel.Endpoint(url='otel-collector.monitoring:4317', \
            headers={'api-key': 'secret'}, insecure=True)",
@@ -431,7 +438,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "tracing field",
         "Captures how long each call of the probed function took.",
         "Measures the time from entry to return of the probed function, in nanoseconds, \
-         including time spent in the functions it calls.",
+         including time spent in the functions it calls. Use it as the value of an output column \
+         of a `pxtrace.probe` function.",
         &["{'latency': pxtrace.FunctionLatency()}"],
     ),
     ct(
@@ -471,7 +479,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "tracepoint target",
         "Targets a shared library loaded by a process.",
         "Names a shared object (such as `libssl.so`) as loaded by the process `upid`, so the \
-         tracepoint attaches to the library's functions rather than the executable's.",
+         tracepoint attaches to the library's functions rather than the executable's. Pass it as \
+         the `target` of `pxtrace.UpsertTracepoint`.",
         &["target = pxtrace.SharedObject('libssl.so.1.1', upid)"],
     ),
     ct(
@@ -480,7 +489,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "tracepoint target",
         "Targets the kernel.",
         "The target to use with bpftrace programs that attach to kernel probes or \
-         tracepoints; they then run on every node rather than in one process.",
+         tracepoints; they then run on every node rather than in one process. It takes no \
+         arguments.",
         &["pxtrace.UpsertTracepoint('oom', 'oom_events', program, pxtrace.kprobe(), '5m')"],
     ),
     ct(
@@ -488,7 +498,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "name",
         "None",
         "Removes a tracepoint.",
-        "Removes the tracepoint called `name` if it exists, without waiting for its TTL.",
+        "Removes the tracepoint called `name` if it exists, without waiting for its TTL. Removing \
+         a name that is not deployed is not an error.",
         &["pxtrace.DeleteTracepoint('tcp_drops')"],
     ),
     ct(
@@ -521,10 +532,10 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "None",
         "Changes a runtime setting of one agent.",
         "Sets configuration `key` to `value` on the data-collecting agent running in pod \
-         `agent_pod_name` (`namespace/pod`).",
-        &[
-            "# The key and value are illustrative.\npxconfig.set_agent_config('pl/vizier-pem-abcde', 'some_key', 'value')",
-        ],
+         `agent_pod_name` (`namespace/pod`). Both `key` and `value` are strings; which keys exist \
+         is up to the agent.",
+        &["# The key and value are \
+             illustrative.\npxconfig.set_agent_config('pl/vizier-pem-abcde', 'some_key', 'value')"],
     ),
 ];
 
@@ -549,7 +560,8 @@ pub const DATAFRAME_METHODS: &[CompileTimeSpec] = &[
         "DataFrame",
         "Removes columns.",
         "Returns the DataFrame without `columns`, a single name or a list of names; the \
-         remaining columns keep their order.",
+         remaining columns keep their order. To say which columns to keep instead, index with a \
+         list: `df[['a', 'b']]`.",
         &[
             "df = df.drop('upid')",
             "df = df.drop(['req_headers', 'resp_headers'])",
@@ -704,7 +716,7 @@ pub const DATAFRAME_METHODS: &[CompileTimeSpec] = &[
         "STRING expression",
         "Lower-cases a string column (pxl extension).",
         "Sugar for `px.tolower(column)`: converts ASCII letters to lower case and leaves \
-         other bytes alone.",
+         other bytes alone. Works on STRING columns and expressions.",
         &["df.method = df.req_method.lower()"],
     ),
     ct(
@@ -713,7 +725,7 @@ pub const DATAFRAME_METHODS: &[CompileTimeSpec] = &[
         "STRING expression",
         "Upper-cases a string column (pxl extension).",
         "Sugar for `px.toupper(column)`: converts ASCII letters to upper case and leaves \
-         other bytes alone.",
+         other bytes alone. Works on STRING columns and expressions.",
         &["df.method = df.req_method.upper()"],
     ),
     ct(
@@ -721,7 +733,8 @@ pub const DATAFRAME_METHODS: &[CompileTimeSpec] = &[
         "",
         "STRING expression",
         "Trims whitespace from both ends of a string column (pxl extension).",
-        "Sugar for `px.trim(column)`: removes leading and trailing ASCII whitespace.",
+        "Sugar for `px.trim(column)`: removes leading and trailing ASCII whitespace. Whitespace \
+         inside the value is kept.",
         &["df.cmd = df.cmdline.strip()"],
     ),
     ct(

@@ -123,8 +123,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Replaces the literals of a PostgreSQL query with `$n` placeholders.",
         "Parses the PostgreSQL statement `sql`, sent with the command tag `cmd_tag` (the \
          `req_cmd` column of `pgsql_events`), and returns a JSON object with `query` (the \
-         statement with its constants replaced by `$1`, `$2`, ...), `params` (the constants, \
-         in order) and `error` (non-empty when the statement could not be normalised).",
+         statement with its constants replaced by `$1`, `$2`, ...), `params` (the constants, in \
+         order) and `error` (non-empty when the statement could not be normalised). Read the \
+         parts with `px.pluck`.",
         &["df.query = px.pluck(px.normalize_pgsql(df.req, df.req_cmd), 'query')"],
     ),
 ];

@@ -125,8 +125,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         &["(value: FLOAT64) -> INT64"],
         SemRule::Fixed,
         "Rounds a float up to an integer.",
-        "Returns the smallest integer that is not less than `value`, as an INT64: \
-         `px.ceil(1.2)` is `2` and `px.ceil(-1.2)` is `-1`.",
+        "Returns the smallest integer that is not less than `value`, as an INT64: `px.ceil(1.2)` \
+         is `2` and `px.ceil(-1.2)` is `-1`. Only FLOAT64 input is accepted; an INT64 is already \
+         whole and needs no rounding.",
         &["df.pages = px.ceil(df.bytes_total / 4096)"],
     ),
     scalar(
@@ -136,7 +137,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         SemRule::Fixed,
         "Rounds a float down to an integer.",
         "Returns the largest integer that is not greater than `value`, as an INT64: \
-         `px.floor(1.8)` is `1` and `px.floor(-1.2)` is `-2`.",
+         `px.floor(1.8)` is `1` and `px.floor(-1.2)` is `-2`. Only FLOAT64 input is accepted; \
+         since `/` always gives a FLOAT64, `px.floor(a / b)` is the way to get an integer \
+         quotient.",
         &["df.latency_ms = px.floor(df.latency / 1000000)"],
     ),
     scalar(
@@ -212,8 +215,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         &["(nanos: INT64) -> TIME64NS"],
         SemRule::Fixed,
         "Reads an INT64 nanosecond count as a timestamp.",
-        "Turns a number of nanoseconds since the Unix epoch into a TIME64NS without changing \
-         the value, so it renders as a time and compares with other timestamps.",
+        "Turns a number of nanoseconds since the Unix epoch into a TIME64NS. The value is not \
+         changed, only its type, so it renders as a time and compares with other timestamps. It \
+         is the inverse of `px.time_to_int64`.",
         &["df.start = px.int64_to_time(df.start_ns)"],
     ),
 ];

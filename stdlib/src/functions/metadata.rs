@@ -246,8 +246,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "pod_id_to_pod_name",
         &["(pod_id: STRING) -> STRING:POD_NAME"],
         "Name of a pod, as `namespace/pod`, from its UID.",
-        "Returns the pod with the Kubernetes UID `pod_id`, written `namespace/pod`, or an \
-         empty string when no such pod is known.",
+        "Returns the pod with the Kubernetes UID `pod_id`, written `namespace/pod`. The result \
+         is an empty string when no such pod is known, for example an ID from another cluster.",
         &["df.pod = px.pod_id_to_pod_name(df.pod_id)"],
     ),
     md(
@@ -263,32 +263,33 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "pod_id_to_namespace",
         &["(pod_id: STRING) -> STRING:NAMESPACE_NAME"],
         "Namespace of a pod, from its UID.",
-        "Returns the namespace of the pod with UID `pod_id`, or an empty string when the pod \
-         is unknown.",
+        "Returns the namespace of the pod with UID `pod_id`. The result is an empty string when \
+         the pod is unknown.",
         &["df.namespace = px.pod_id_to_namespace(df.pod_id)"],
     ),
     md(
         "pod_id_to_node_name",
         &["(pod_id: STRING) -> STRING:NODE_NAME"],
         "Node a pod runs on, from the pod's UID.",
-        "Returns the name of the node the pod with UID `pod_id` is scheduled on, or an empty \
-         string when the pod is unknown.",
+        "Returns the name of the node the pod with UID `pod_id` is scheduled on. The result is \
+         an empty string when the pod is unknown.",
         &["df.node = px.pod_id_to_node_name(df.pod_id)"],
     ),
     md(
         "pod_id_to_replicaset_id",
         &["(pod_id: STRING) -> STRING"],
         "UID of the replica set that owns a pod.",
-        "Returns the Kubernetes UID of the replica set owning the pod with UID `pod_id`, or \
-         an empty string when the pod is unknown or not owned by a replica set.",
+        "Returns the Kubernetes UID of the replica set that owns the pod with UID `pod_id`. The \
+         result is an empty string when the pod is unknown or has no replica set owner (for \
+         example a pod of a stateful set).",
         &["df.replicaset_id = px.pod_id_to_replicaset_id(df.pod_id)"],
     ),
     md(
         "pod_id_to_replicaset_name",
         &["(pod_id: STRING) -> STRING"],
         "Replica set that owns a pod, as `namespace/name`.",
-        "Returns the replica set owning the pod with UID `pod_id`, written `namespace/name`, \
-         or an empty string when the pod is unknown or not owned by a replica set.",
+        "Returns the replica set that owns the pod with UID `pod_id`, written `namespace/name`. \
+         The result is an empty string when the pod is unknown or has no replica set owner.",
         &["df.replicaset = px.pod_id_to_replicaset_name(df.pod_id)"],
     ),
     md(
@@ -331,23 +332,23 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Returns the Kubernetes owner references of the pod with UID `pod_id` as a JSON \
          array of objects with `uid`, `kind` and `name` (for example the replica set, stateful \
          set or daemon set that created it). Empty when the pod is unknown.",
-        &[
-            "df.owner_kind = px.pluck(px.pluck_array(px.pod_id_to_owner_references(df.pod_id), 0), 'kind')",
-        ],
+        &["df.owner_kind = px.pluck(\
+             px.pluck_array(px.pod_id_to_owner_references(df.pod_id), 0), 'kind')"],
     ),
     md(
         "pod_id_to_start_time",
         &["(pod_id: STRING) -> TIME64NS"],
         "When a pod started, from its UID.",
-        "Returns the start time of the pod with UID `pod_id`, or 0 when the pod is unknown.",
+        "Returns the time the pod with UID `pod_id` started, as a TIME64NS. An unknown pod gives \
+         0.",
         &["df.pod_age = df.time_ - px.pod_id_to_start_time(df.pod_id)"],
     ),
     md(
         "pod_id_to_stop_time",
         &["(pod_id: STRING) -> TIME64NS"],
         "When a pod stopped, from its UID.",
-        "Returns the time the pod with UID `pod_id` terminated; 0 while it is still running \
-         or when the pod is unknown.",
+        "Returns the time the pod with UID `pod_id` terminated, as a TIME64NS. The result is 0 \
+         while the pod is still running, and also when the pod is unknown.",
         &["df.stopped = px.time_to_int64(px.pod_id_to_stop_time(df.pod_id)) != 0"],
     ),
     // ---- Pods, by name ---------------------------------------------------
@@ -363,8 +364,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "pod_name_to_pod_ip",
         &["(pod_name: STRING) -> STRING"],
         "IP address of a pod, from its `namespace/pod` name.",
-        "Returns the cluster IP address assigned to the pod named `pod_name` \
-         (`namespace/pod`), or an empty string when the pod is unknown.",
+        "Returns the IP address assigned to the pod named `pod_name`, which must be written \
+         `namespace/pod`. The result is an empty string when the name is malformed or the pod is \
+         unknown.",
         &["df.pod_ip = px.pod_name_to_pod_ip(df.pod)"],
     ),
     md(
@@ -453,16 +455,16 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "pod_name_to_start_time",
         &["(pod_name: STRING) -> TIME64NS"],
         "When a pod started, by pod name.",
-        "Returns the start time of the pod named `pod_name` (`namespace/pod`), or 0 when the \
-         pod is unknown.",
+        "Returns the time the pod named `pod_name` (`namespace/pod`) started, as a TIME64NS. An \
+         unknown pod gives 0.",
         &["df.started = px.pod_name_to_start_time(df.pod)"],
     ),
     md(
         "pod_name_to_stop_time",
         &["(pod_name: STRING) -> TIME64NS"],
         "When a pod stopped, by pod name.",
-        "Returns the time the pod named `pod_name` (`namespace/pod`) terminated; 0 while it is \
-         still running or when the pod is unknown.",
+        "Returns the time the pod named `pod_name` (`namespace/pod`) terminated, as a TIME64NS. \
+         The result is 0 while the pod is still running, and also when the pod is unknown.",
         &["df.stopped = px.pod_name_to_stop_time(df.pod)"],
     ),
     // ---- Services --------------------------------------------------------
@@ -470,25 +472,25 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "service_id_to_service_name",
         &["(service_id: STRING) -> STRING:SERVICE_NAME"],
         "Name of a service, as `namespace/service`, from its UID.",
-        "Returns the service with the Kubernetes UID `service_id`, written \
-         `namespace/service`, or an empty string when no such service is known.",
+        "Returns the service with the Kubernetes UID `service_id`, written `namespace/service`. \
+         The result is an empty string when no such service is known.",
         &["df.service = px.service_id_to_service_name(df.service_id)"],
     ),
     md(
         "service_id_to_cluster_ip",
         &["(service_id: STRING) -> STRING:IP_ADDRESS"],
         "Cluster IP of a service.",
-        "Returns the virtual IP address that Kubernetes gave the service with UID \
-         `service_id`, or an empty string when the service or its IP is unknown.",
+        "Returns the virtual IP address Kubernetes gave the service with UID `service_id`. The \
+         result is an empty string when the service, or its IP, is unknown.",
         &["df.cluster_ip = px.service_id_to_cluster_ip(df.service_id)"],
     ),
     md(
         "service_id_to_external_ips",
         &["(service_id: STRING) -> STRING"],
         "External IPs of a service, as a JSON array.",
-        "Returns the external IP addresses of the service with UID `service_id` as a JSON \
-         array of strings: `[]` when it has none, and an empty string when the service is \
-         unknown.",
+        "Returns the external IP addresses of the service with UID `service_id` as a JSON array \
+         of strings. A known service without external IPs gives `[]`, and an unknown service an \
+         empty string.",
         &["df.external_ips = px.service_id_to_external_ips(df.service_id)"],
     ),
     md(
@@ -514,15 +516,15 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         &["(replicaset_id: STRING) -> STRING"],
         "Name of a replica set, as `namespace/name`, from its UID.",
         "Returns the replica set with the Kubernetes UID `replicaset_id`, written \
-         `namespace/name`, or an empty string when it is unknown.",
+         `namespace/name`. The result is an empty string when it is unknown.",
         &["df.replicaset = px.replicaset_id_to_replicaset_name(df.replicaset_id)"],
     ),
     md(
         "replicaset_id_to_namespace",
         &["(replicaset_id: STRING) -> STRING"],
         "Namespace of a replica set, from its UID.",
-        "Returns the namespace of the replica set with UID `replicaset_id`, or an empty \
-         string when it is unknown.",
+        "Returns the namespace of the replica set with UID `replicaset_id`. The result is an \
+         empty string when it is unknown.",
         &["df.namespace = px.replicaset_id_to_namespace(df.replicaset_id)"],
     ),
     md(
@@ -558,24 +560,23 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
          `replicas`, `fully_labeled_replicas`, `ready_replicas`, `available_replicas`, \
          `requested_replicas`, `observed_generation` and `conditions`. Empty when it is \
          unknown.",
-        &[
-            "df.ready = px.pluck_int64(px.replicaset_id_to_status(df.replicaset_id), 'ready_replicas')",
-        ],
+        &["df.ready = px.pluck_int64(\
+             px.replicaset_id_to_status(df.replicaset_id), 'ready_replicas')"],
     ),
     md(
         "replicaset_id_to_start_time",
         &["(replicaset_id: STRING) -> TIME64NS"],
         "When a replica set was created, from its UID.",
-        "Returns the creation time of the replica set with UID `replicaset_id`, or 0 when it \
-         is unknown.",
+        "Returns the creation time of the replica set with UID `replicaset_id`, as a TIME64NS. \
+         An unknown replica set gives 0.",
         &["df.created = px.replicaset_id_to_start_time(df.replicaset_id)"],
     ),
     md(
         "replicaset_id_to_stop_time",
         &["(replicaset_id: STRING) -> TIME64NS"],
         "When a replica set was deleted, from its UID.",
-        "Returns the deletion time of the replica set with UID `replicaset_id`; 0 while it \
-         still exists or when it is unknown.",
+        "Returns the deletion time of the replica set with UID `replicaset_id`, as a TIME64NS. \
+         The result is 0 while it still exists, and also when it is unknown.",
         &["df.deleted = px.replicaset_id_to_stop_time(df.replicaset_id)"],
     ),
     md(
@@ -637,7 +638,7 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         &["(replicaset_name: STRING) -> TIME64NS"],
         "When a replica set was created, by name.",
         "Returns the creation time of the replica set named `replicaset_name` \
-         (`namespace/name`), or 0 when it is unknown.",
+         (`namespace/name`), as a TIME64NS. An unknown or malformed name gives 0.",
         &["df.created = px.replicaset_name_to_start_time(df.replicaset)"],
     ),
     md(
@@ -645,7 +646,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         &["(replicaset_name: STRING) -> TIME64NS"],
         "When a replica set was deleted, by name.",
         "Returns the deletion time of the replica set named `replicaset_name` \
-         (`namespace/name`); 0 while it still exists or when it is unknown.",
+         (`namespace/name`), as a TIME64NS. The result is 0 while it still exists, and also when \
+         it is unknown.",
         &["df.deleted = px.replicaset_name_to_stop_time(df.replicaset)"],
     ),
     // ---- Deployments -----------------------------------------------------
@@ -654,15 +656,15 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         &["(deployment_id: STRING) -> STRING"],
         "Name of a deployment, as `namespace/name`, from its UID.",
         "Returns the deployment with the Kubernetes UID `deployment_id`, written \
-         `namespace/name`, or an empty string when it is unknown.",
+         `namespace/name`. The result is an empty string when it is unknown.",
         &["df.deployment = px.deployment_id_to_deployment_name(df.deployment_id)"],
     ),
     md(
         "deployment_id_to_namespace",
         &["(deployment_id: STRING) -> STRING"],
         "Namespace of a deployment, from its UID.",
-        "Returns the namespace of the deployment with UID `deployment_id`, or an empty string \
-         when it is unknown.",
+        "Returns the namespace of the deployment with UID `deployment_id`. The result is an \
+         empty string when it is unknown.",
         &["df.namespace = px.deployment_id_to_namespace(df.deployment_id)"],
     ),
     md(
@@ -673,24 +675,23 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
          `replicas`, `updated_replicas`, `ready_replicas`, `available_replicas`, \
          `unavailable_replicas`, `requested_replicas`, `observed_generation` and \
          `conditions`. Empty when it is unknown.",
-        &[
-            "df.unavailable = px.pluck_int64(px.deployment_id_to_status(df.deployment_id), 'unavailable_replicas')",
-        ],
+        &["df.unavailable = px.pluck_int64(\
+             px.deployment_id_to_status(df.deployment_id), 'unavailable_replicas')"],
     ),
     md(
         "deployment_id_to_start_time",
         &["(deployment_id: STRING) -> TIME64NS"],
         "When a deployment was created, from its UID.",
-        "Returns the creation time of the deployment with UID `deployment_id`, or 0 when it \
-         is unknown.",
+        "Returns the creation time of the deployment with UID `deployment_id`, as a TIME64NS. An \
+         unknown deployment gives 0.",
         &["df.created = px.deployment_id_to_start_time(df.deployment_id)"],
     ),
     md(
         "deployment_id_to_stop_time",
         &["(deployment_id: STRING) -> TIME64NS"],
         "When a deployment was deleted, from its UID.",
-        "Returns the deletion time of the deployment with UID `deployment_id`; 0 while it \
-         still exists or when it is unknown.",
+        "Returns the deletion time of the deployment with UID `deployment_id`, as a TIME64NS. \
+         The result is 0 while it still exists, and also when it is unknown.",
         &["df.deleted = px.deployment_id_to_stop_time(df.deployment_id)"],
     ),
     md(
@@ -705,8 +706,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "deployment_name_to_namespace",
         &["(deployment_name: STRING) -> STRING"],
         "Namespace of a deployment, by name.",
-        "Returns the namespace of the deployment named `deployment_name` (`namespace/name`), \
-         as recorded in the cluster metadata; unknown deployments give an empty string.",
+        "Returns the namespace of the deployment named `deployment_name` (`namespace/name`), as \
+         recorded in the cluster metadata. Unlike `px.pod_name_to_namespace` this is a lookup, \
+         not a split of the name: unknown deployments give an empty string.",
         &["df.namespace = px.deployment_name_to_namespace(df.deployment)"],
     ),
     md(
@@ -722,16 +724,16 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "deployment_name_to_start_time",
         &["(deployment_name: STRING) -> TIME64NS"],
         "When a deployment was created, by name.",
-        "Returns the creation time of the deployment named `deployment_name` \
-         (`namespace/name`), or 0 when it is unknown.",
+        "Returns the creation time of the deployment named `deployment_name` (`namespace/name`), \
+         as a TIME64NS. An unknown or malformed name gives 0.",
         &["df.created = px.deployment_name_to_start_time(df.deployment)"],
     ),
     md(
         "deployment_name_to_stop_time",
         &["(deployment_name: STRING) -> TIME64NS"],
         "When a deployment was deleted, by name.",
-        "Returns the deletion time of the deployment named `deployment_name` \
-         (`namespace/name`); 0 while it still exists or when it is unknown.",
+        "Returns the deletion time of the deployment named `deployment_name` (`namespace/name`), \
+         as a TIME64NS. The result is 0 while it still exists, and also when it is unknown.",
         &["df.deleted = px.deployment_name_to_stop_time(df.deployment)"],
     ),
     // ---- Containers ------------------------------------------------------
@@ -748,40 +750,41 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "container_id_to_start_time",
         &["(container_id: STRING) -> TIME64NS"],
         "When a container started, from its ID.",
-        "Returns the start time of the container with runtime ID `container_id`, or 0 when \
-         it is unknown.",
+        "Returns the time the container with runtime ID `container_id` started, as a TIME64NS. \
+         An unknown container gives 0.",
         &["df.started = px.container_id_to_start_time(df.container_id)"],
     ),
     md(
         "container_id_to_stop_time",
         &["(container_id: STRING) -> TIME64NS"],
         "When a container stopped, from its ID.",
-        "Returns the time the container with runtime ID `container_id` stopped; 0 while it is \
-         still running or when it is unknown.",
+        "Returns the time the container with runtime ID `container_id` stopped, as a TIME64NS. \
+         The result is 0 while it is still running, and also when it is unknown.",
         &["df.stopped = px.container_id_to_stop_time(df.container_id)"],
     ),
     md(
         "container_name_to_container_id",
         &["(container_name: STRING) -> STRING"],
         "ID of a container, from its name.",
-        "Returns the runtime ID of the container called `container_name` (the name from the \
-         pod spec, without namespace), or an empty string when no container has that name.",
+        "Returns the runtime ID of the container called `container_name`. Container names come \
+         from the pod spec and carry no namespace. The result is an empty string when no \
+         container has that name.",
         &["df.container_id = px.container_name_to_container_id(df.container)"],
     ),
     md(
         "container_name_to_start_time",
         &["(container_name: STRING) -> TIME64NS"],
         "When a container started, by name.",
-        "Returns the start time of the container called `container_name`, or 0 when it is \
-         unknown.",
+        "Returns the time the container called `container_name` started, as a TIME64NS. An \
+         unknown container gives 0.",
         &["df.started = px.container_name_to_start_time(df.container)"],
     ),
     md(
         "container_name_to_stop_time",
         &["(container_name: STRING) -> TIME64NS"],
         "When a container stopped, by name.",
-        "Returns the time the container called `container_name` stopped; 0 while it is still \
-         running or when it is unknown.",
+        "Returns the time the container called `container_name` stopped, as a TIME64NS. The \
+         result is 0 while it is still running, and also when it is unknown.",
         &["df.stopped = px.container_name_to_stop_time(df.container)"],
     ),
     // ---- Namespaces and membership tests ---------------------------------
@@ -789,8 +792,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "namespace_name_to_namespace_id",
         &["(namespace: STRING) -> STRING"],
         "UID of a namespace, from its name.",
-        "Returns the Kubernetes UID of the namespace called `namespace`, or an empty string \
-         when it is unknown.",
+        "Returns the Kubernetes UID of the namespace called `namespace` (a plain name, without \
+         `/`). The result is an empty string when the namespace is unknown.",
         &["df.namespace_id = px.namespace_name_to_namespace_id(df.namespace)"],
     ),
     md(
@@ -807,11 +810,10 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "has_service_id",
         &["(service_id: STRING, id: STRING) -> BOOLEAN"],
         "Whether a service-ID column refers to a given service.",
-        "Like `px.has_service_name`, for service UIDs: true when `service_id` equals `id` or \
-         is a JSON array that contains it.",
-        &[
-            "df = df[px.has_service_id(df.ctx['service_id'], 'c5f103ab-349e-49e4-8162-3b74f2c07693')]",
-        ],
+        "Like `px.has_service_name`, for service UIDs. It returns true when `service_id` equals \
+         `id`, or when `service_id` is a JSON array of UIDs that contains `id`.",
+        &["df = df[px.has_service_id(df.ctx['service_id'], \
+             'c5f103ab-349e-49e4-8162-3b74f2c07693')]"],
     ),
     md(
         "has_value",

@@ -49,8 +49,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         Family::Introspection,
         &["() -> STRING"],
         "ID of the cluster's Pixie deployment.",
-        "Returns the unique ID (a UUID) of the Vizier, the in-cluster part of Pixie, which \
-         identifies the cluster the data comes from.",
+        "Returns the unique ID (a UUID, as text) of the Vizier, the in-cluster part of Pixie. It \
+         identifies the cluster the data comes from, which helps when results of several \
+         clusters are combined.",
         &["df.cluster_id = px.vizier_id()"],
     ),
     scalar(
@@ -67,8 +68,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         Family::Introspection,
         &["() -> STRING"],
         "Kubernetes namespace Pixie is deployed in.",
-        "Returns the namespace that holds the Vizier's pods (usually `pl`), for instance to \
-         filter Pixie's own traffic out of the results.",
+        "Returns the namespace that holds the Vizier's pods (usually `pl`). Compare it with a \
+         row's namespace to filter Pixie's own traffic out of the results.",
         &["df = df[px.upid_to_namespace(df.upid) != px.vizier_namespace()]"],
     ),
     scalar(

@@ -47,7 +47,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
          invalid JSON or an invalid `ip` gives false.",
         &[
             "df.in_cluster = px.cidrs_contain_ip(px.get_cidrs(), df.remote_addr)",
-            "df.private = px.cidrs_contain_ip('[\"10.0.0.0/8\", \"192.168.0.0/16\"]', df.remote_addr)",
+            "df.private = px.cidrs_contain_ip('[\"10.0.0.0/8\", \"192.168.0.0/16\"]', \
+             df.remote_addr)",
         ],
     ),
     scalar(
@@ -117,9 +118,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Returns the canonical upper-case name of a gRPC status code: 0 is `OK`, 5 is \
          `NOT_FOUND`, 14 is `UNAVAILABLE`, and so on. A number that is not a gRPC code gives \
          `unknown code`.",
-        &[
-            "df.grpc_status = px.grpc_status_code_to_str(px.atoi(px.pluck(df.resp_headers, 'grpc-status'), -1))",
-        ],
+        &["df.grpc_status = px.grpc_status_code_to_str(\
+             px.atoi(px.pluck(df.resp_headers, 'grpc-status'), -1))"],
     ),
     scalar(
         "kafka_api_key_name",

@@ -174,9 +174,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         ],
         SemRule::Fixed,
         "The `!=` operator: whether two values differ.",
-        "The negation of `px.equal`, with the same overloads: a boolean compared with an \
-         integer counts as 0 or 1, and two FLOAT64 values only count as different when they \
-         are further apart than the double-precision epsilon.",
+        "The negation of `px.equal`, with the same overloads. A boolean compared with an integer \
+         counts as 0 or 1. Two FLOAT64 values only count as different when they are further \
+         apart than the double-precision epsilon (about 2.2e-16).",
         &[
             "df = df[df.service != '']",
             "df.failed = df.resp_status != 200",

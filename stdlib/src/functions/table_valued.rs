@@ -29,7 +29,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
     udtf(
         "GetAgentStatus",
         &[
-            "(include_kelvin: BOOLEAN = True) -> (agent_id: UINT128, asid: INT64, hostname: STRING, \
+            "(include_kelvin: BOOLEAN = True) -> (agent_id: UINT128, asid: INT64, hostname: \
+             STRING, \
            ip_address: STRING, agent_state: STRING, create_time: TIME64NS, \
            last_heartbeat_ns: INT64, kernel_headers_installed: BOOLEAN)",
         ],
@@ -142,7 +143,7 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Past runs of scheduled scripts.",
         "One row per run of a scheduled (cron) script: which script, when it ran, the error \
          if it failed, how long compilation and execution took in nanoseconds, and how many \
-         bytes and records it processed.",
+         bytes and records it processed. Use it to spot scripts that fail or slow down over time.",
         &["px.display(px.GetCronScriptHistory())"],
     ),
     udtf(
@@ -151,7 +152,7 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         0,
         "The aggregator's build version.",
         "Returns one row with the short ID of the aggregator (Kelvin) that ran the query and \
-         its version string.",
+         its version string. Handy when reporting a problem or checking an upgrade.",
         &["px.display(px.Version())"],
     ),
     udtf(
@@ -173,7 +174,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
          returning one row per key with the value as text.",
         &[
             "# Both arguments must be string literals; these values are illustrative.\n\
-           px.display(px._DebugMDGetWithPrefix('/agent/', 'px.vizier.services.shared.agent.Agent'))",
+           px.display(px._DebugMDGetWithPrefix('/agent/', \
+           'px.vizier.services.shared.agent.Agent'))",
         ],
     ),
     udtf(
@@ -283,7 +285,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
          growing its heap, as a profile. Merge on `asid` with `px.GetAgentStatus()` to label \
          the rows with host names.",
         &["heaps = px._HeapGrowthStacks()\n\
-           agents = px.GetAgentStatus()[['asid', 'hostname']]\n\
+           agents = px.GetAgentStatus()\n\
+           agents = agents[['asid', 'hostname']]\n\
            px.display(agents.merge(heaps, how='inner', left_on='asid', right_on='asid'))"],
     ),
     udtf(
@@ -305,7 +308,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         0,
         "Internal: makes every agent return free heap memory to the OS.",
         "Internal debugging aid with a side effect: every agent asks its allocator to hand \
-         unused memory back to the operating system, then returns one row with its short ID.",
+         unused memory back to the operating system, then returns one row with its short ID. \
+         Compare `_HeapStatsNumeric()` before and after to see the effect.",
         &["px.display(px._HeapReleaseFreeMemory())"],
     ),
 ];
