@@ -257,23 +257,28 @@ impl Plan {
             node.op.name(),
             describe_op(&node.op, self, node)
         );
-        let cols: Vec<String> = node
-            .relation
-            .columns
-            .iter()
-            .map(|c| match c.semantic {
-                Some(s) if !matches!(s, SemanticType::None | SemanticType::Unspecified) => {
-                    format!(
-                        "{}:{}[{}]",
-                        c.name,
-                        c.ty,
-                        s.name().trim_start_matches("ST_")
-                    )
-                }
-                _ => format!("{}:{}", c.name, c.ty),
-            })
-            .collect();
-        let _ = writeln!(out, "{pad}  -> {}", cols.join(", "));
+        let fmt = |c: &ColumnType| match c.semantic {
+            Some(s) if !matches!(s, SemanticType::None | SemanticType::Unspecified) => {
+                format!("{}:{}[{}]", c.name, c.ty, s.name().trim_start_matches("ST_"))
+            }
+            _ => format!("{}:{}", c.name, c.ty),
+        };
+        // Output columns: omitted when unchanged, `+ ...` when only appended to.
+        let input = node.inputs.first().and_then(|&i| self.node(i)).map(|n| &n.relation);
+        match input {
+            Some(inp) if *inp == node.relation => {}
+            Some(inp)
+                if node.relation.columns.len() > inp.columns.len()
+                    && node.relation.columns[..inp.columns.len()] == inp.columns[..] =>
+            {
+                let added: Vec<String> = node.relation.columns[inp.columns.len()..].iter().map(fmt).collect();
+                let _ = writeln!(out, "{pad}  -> + {}", added.join(", "));
+            }
+            _ => {
+                let cols: Vec<String> = node.relation.columns.iter().map(fmt).collect();
+                let _ = writeln!(out, "{pad}  -> {}", cols.join(", "));
+            }
+        }
         for &input in &node.inputs {
             self.render_node(input, depth + 1, out);
         }
@@ -392,11 +397,15 @@ fn describe_op(op: &Op, plan: &Plan, node: &Node) -> String {
 fn describe_bound(b: TimeBound) -> String {
     match b {
         TimeBound::Absolute(ns) => format!("{ns}ns"),
-        TimeBound::Relative(ns) => format!(
-            "now{}{}ns",
-            if ns < 0 { "-" } else { "+" },
-            ns.unsigned_abs()
-        ),
+        TimeBound::Relative(ns) => {
+            let mag = ns.unsigned_abs();
+            let units = [(86_400_000_000_000u64, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "m"), (1_000_000_000, "s"), (1_000_000, "ms")];
+            let text = units
+                .iter()
+                .find(|(u, _)| mag >= *u && mag % u == 0)
+                .map_or(format!("{mag}ns"), |(u, n)| format!("{}{n}", mag / u));
+            format!("now{}{text}", if ns < 0 { "-" } else { "+" })
+        }
     }
 }
 
