@@ -6,6 +6,7 @@
 use crate::ir::{NodeId, Relation};
 use crate::span::Span;
 use pxl_stdlib::{DataType, SemanticType};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolKind {
@@ -48,8 +49,13 @@ pub struct Analysis {
     /// Spans with what the expression there is, in recording order.
     pub types: Vec<(Span, Info)>,
     /// The relation of every DataFrame the script built, by node id.
-    pub frames: Vec<Relation>,
+    pub frames: Vec<std::sync::Arc<Relation>>,
     pub(crate) enabled: bool,
+    /// Symbol indices by name, in definition order.
+    by_name: HashMap<String, Vec<usize>>,
+    /// Symbol index by (name, definition span): a function called twice
+    /// defines its parameters once.
+    by_definition: HashMap<(String, Span), usize>,
 }
 
 impl Analysis {
@@ -64,14 +70,16 @@ impl Analysis {
         if !self.enabled {
             return;
         }
-        if let Some(s) = self
-            .symbols
-            .iter_mut()
-            .find(|s| s.definition == span && s.name == name)
-        {
-            s.info = info;
+        let key = (name.to_string(), span);
+        if let Some(&i) = self.by_definition.get(&key) {
+            self.symbols[i].info = info;
             return;
         }
+        self.by_definition.insert(key, self.symbols.len());
+        self.by_name
+            .entry(name.to_string())
+            .or_default()
+            .push(self.symbols.len());
         self.symbols.push(Symbol {
             name: name.to_string(),
             kind,
@@ -85,14 +93,19 @@ impl Analysis {
         if !self.enabled {
             return;
         }
+        let Some(ids) = self.by_name.get(name) else {
+            return;
+        };
         // The latest definition before this use (or the latest at all, for
         // functions called before their text position).
-        let idx = self
-            .symbols
+        let idx = ids
             .iter()
-            .rposition(|s| s.name == name && s.definition.start <= span.start)
-            .or_else(|| self.symbols.iter().rposition(|s| s.name == name));
+            .rev()
+            .find(|&&i| self.symbols[i].definition.start <= span.start)
+            .or(ids.last())
+            .copied();
         if let Some(i) = idx
+            && self.symbols[i].uses.last() != Some(&span)
             && !self.symbols[i].uses.contains(&span)
         {
             self.symbols[i].uses.push(span);

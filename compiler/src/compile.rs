@@ -8,6 +8,9 @@ use crate::ir::Plan;
 use crate::span::Span;
 use crate::syntax::{self, ast};
 
+/// Most diagnostics reported for one script.
+pub const MAX_DIAGNOSTICS: usize = 1000;
+
 /// How to compile.
 #[derive(Debug, Clone)]
 pub struct CompileOptions {
@@ -75,6 +78,9 @@ fn compile(src: &str, vis_json: Option<&str>, opts: &CompileOptions) -> Compilat
     if has_funcs {
         ev.display_enabled = false;
     }
+    if let Some(v) = &vis {
+        ev.reserved_names = v.output_names().map(String::from).collect();
+    }
     if parsed.module.body.is_empty() && parsed.diagnostics.is_empty() {
         ev.diags.push(
             Diagnostic::error("E0602", Span::default(), "the script is empty")
@@ -111,6 +117,22 @@ fn compile(src: &str, vis_json: Option<&str>, opts: &CompileOptions) -> Compilat
         );
     }
     diagnostics.sort_by_key(|d| (d.origin as u8, d.span.start, d.span.end));
+    // A function called twice reports its errors once.
+    diagnostics.dedup_by(|a, b| {
+        a.code == b.code && a.span == b.span && a.message == b.message && a.origin == b.origin
+    });
+    if diagnostics.len() > MAX_DIAGNOSTICS {
+        diagnostics.truncate(MAX_DIAGNOSTICS);
+        let end = src.len();
+        diagnostics.push(
+            Diagnostic::error(
+                "E0008",
+                Span::new(end, end),
+                format!("too many problems; only the first {MAX_DIAGNOSTICS} are shown"),
+            )
+            .help("fix these and check again"),
+        );
+    }
     let plan = ev.finish_plan();
     let mut analysis = std::mem::take(&mut ev.analysis);
     if analysis.enabled {

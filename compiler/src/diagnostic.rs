@@ -103,14 +103,32 @@ impl Diagnostic {
 }
 
 /// "did you mean" helper: the candidate closest to `name`, if close enough.
+/// Preference: a candidate that extends the name (`kafka_events` →
+/// `kafka_events.beta`), then a small edit distance, then a candidate the name
+/// contains or that contains the name (`dns_resp_latency` → `latency`).
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lname = name.to_lowercase();
     let limit = (name.chars().count() / 3).max(1) + usize::from(name.len() > 6);
     candidates
         .into_iter()
-        .filter(|c| *c != name)
-        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= limit || (c.len() > 3 && (c.contains(name) && name.len() > 3)))
-        .min_by_key(|(d, c)| (*d, c.len()))
+        .filter(|c| *c != name && !c.is_empty())
+        .filter_map(|c| {
+            let lc = c.to_lowercase();
+            let d = edit_distance(&lname, &lc);
+            let class = if lc.len() > lname.len() && lc.starts_with(&lname) && lname.len() >= 4 {
+                0
+            } else if d <= limit {
+                1
+            } else if (lname.contains(&lc) && lc.len() >= 4)
+                || (lc.contains(&lname) && lname.len() >= 4)
+            {
+                2
+            } else {
+                return None;
+            };
+            Some(((class, d, c.len()), c))
+        })
+        .min_by_key(|(k, _)| *k)
         .map(|(_, c)| c)
 }
 
@@ -146,6 +164,11 @@ mod tests {
         assert_eq!(closest("latncy", cols), Some("latency"));
         assert_eq!(closest("resp_stauts", cols), Some("resp_status"));
         assert_eq!(closest("xyz", cols), None);
+        assert_eq!(closest("dns_resp_latency", cols), Some("latency"));
+        assert_eq!(
+            closest("kafka_events", ["amqp_events", "kafka_events.beta"]),
+            Some("kafka_events.beta")
+        );
         assert_eq!(edit_distance("ab", "ba"), 1);
     }
 }

@@ -7,6 +7,7 @@
 
 use pxl_stdlib::{DataType, SemanticType};
 use std::fmt::Write;
+use std::sync::Arc;
 
 pub type NodeId = usize;
 
@@ -218,7 +219,8 @@ pub struct Node {
     pub id: NodeId,
     pub op: Op,
     pub inputs: Vec<NodeId>,
-    pub relation: Relation,
+    /// Output columns; shared by operators that do not change them.
+    pub relation: Arc<Relation>,
 }
 
 /// The operator graph of one compiled script. Only nodes that reach a sink
@@ -259,19 +261,31 @@ impl Plan {
         );
         let fmt = |c: &ColumnType| match c.semantic {
             Some(s) if !matches!(s, SemanticType::None | SemanticType::Unspecified) => {
-                format!("{}:{}[{}]", c.name, c.ty, s.name().trim_start_matches("ST_"))
+                format!(
+                    "{}:{}[{}]",
+                    c.name,
+                    c.ty,
+                    s.name().trim_start_matches("ST_")
+                )
             }
             _ => format!("{}:{}", c.name, c.ty),
         };
         // Output columns: omitted when unchanged, `+ ...` when only appended to.
-        let input = node.inputs.first().and_then(|&i| self.node(i)).map(|n| &n.relation);
+        let input = node
+            .inputs
+            .first()
+            .and_then(|&i| self.node(i))
+            .map(|n| &n.relation);
         match input {
             Some(inp) if *inp == node.relation => {}
             Some(inp)
                 if node.relation.columns.len() > inp.columns.len()
                     && node.relation.columns[..inp.columns.len()] == inp.columns[..] =>
             {
-                let added: Vec<String> = node.relation.columns[inp.columns.len()..].iter().map(fmt).collect();
+                let added: Vec<String> = node.relation.columns[inp.columns.len()..]
+                    .iter()
+                    .map(fmt)
+                    .collect();
                 let _ = writeln!(out, "{pad}  -> + {}", added.join(", "));
             }
             _ => {
@@ -399,7 +413,13 @@ fn describe_bound(b: TimeBound) -> String {
         TimeBound::Absolute(ns) => format!("{ns}ns"),
         TimeBound::Relative(ns) => {
             let mag = ns.unsigned_abs();
-            let units = [(86_400_000_000_000u64, "d"), (3_600_000_000_000, "h"), (60_000_000_000, "m"), (1_000_000_000, "s"), (1_000_000, "ms")];
+            let units = [
+                (86_400_000_000_000u64, "d"),
+                (3_600_000_000_000, "h"),
+                (60_000_000_000, "m"),
+                (1_000_000_000, "s"),
+                (1_000_000, "ms"),
+            ];
             let text = units
                 .iter()
                 .find(|(u, _)| mag >= *u && mag % u == 0)

@@ -6,6 +6,9 @@ use crate::diagnostic::{Diagnostic, Origin};
 use crate::span::Span;
 use std::path::{Path, PathBuf};
 
+/// A file's path and text.
+type LoadedFile = (PathBuf, String);
+
 /// One script's files, read into memory.
 #[derive(Debug, Clone)]
 pub struct ScriptInput {
@@ -96,7 +99,7 @@ pub fn discover(path: &Path) -> Result<Discovery, LoadError> {
 fn companions(
     dir: &Path,
     file: Option<&Path>,
-) -> Result<(Option<(PathBuf, String)>, Option<(PathBuf, String)>), LoadError> {
+) -> Result<(Option<LoadedFile>, Option<LoadedFile>), LoadError> {
     let pxl_count = std::fs::read_dir(dir)
         .map(|rd| {
             rd.filter_map(Result::ok)

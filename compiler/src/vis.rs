@@ -176,6 +176,11 @@ impl VisSpec {
         (diags.len() == before).then_some(spec)
     }
 
+    /// The output names the functions will produce (single-DataFrame form).
+    pub(crate) fn output_names(&self) -> impl Iterator<Item = &str> {
+        self.calls.iter().map(|c| c.prefix.as_str())
+    }
+
     pub(crate) fn has_functions(&self) -> bool {
         !self.calls.is_empty()
     }
@@ -257,6 +262,21 @@ impl VisSpec {
             ev.diags.push(d);
             return;
         };
+        let missing: Vec<&str> = f
+            .def
+            .params
+            .iter()
+            .map(|p| p.name.name.as_str())
+            .filter(|p| !call.args.iter().any(|(a, _)| a == p))
+            .collect();
+        if !missing.is_empty() {
+            let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+            ev.diags.push(
+                err("E0605", fspan, format!("vis.json calls `{}` without its parameter(s) {}", call.name, list.join(", ")))
+                    .help("add an entry to the func's \"args\" for each parameter, from a variable or a literal value"),
+            );
+            return;
+        }
         let mut kwargs = Vec::new();
         for (arg, source) in &call.args {
             let aspan = find(&self.text, arg, fspan.start as usize);
@@ -339,9 +359,10 @@ impl VisSpec {
                 ev.diags.push(Diagnostic::error("E0606", f.def.name.span, format!("function `{}` returns a list that holds a `{}`; every item must be a DataFrame", call.name, v.type_name())));
                 continue;
             };
-            let rel = ev.relation(df).clone();
-            let origin = ev.origin(df).to_string();
-            let name = ev.sink_name(&name, fspan);
+            let rel = ev.relation(df);
+            let origin = ev.origin_rc(df);
+            ev.reserved_names.remove(&name);
+            let name = ev.sink_name_in(&name, fspan, Origin::VisJson);
             let id = ev.add_node(
                 Op::Sink {
                     name,

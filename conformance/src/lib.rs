@@ -8,7 +8,7 @@
 
 use pxl_compiler::diagnostic::{Diagnostic, Origin, Severity};
 use pxl_compiler::span::LineIndex;
-use pxl_compiler::{CompileOptions, Compilation, check_script};
+use pxl_compiler::{Compilation, CompileOptions, check_script};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -30,24 +30,41 @@ pub fn cases(root: &Path) -> Vec<Case> {
     let mut out = Vec::new();
     for (sub, expect_ok) in [("ok", true), ("err", false)] {
         let dir = root.join(sub);
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in rd.filter_map(Result::ok) {
             let p = e.path();
             if p.extension().is_none_or(|x| x != "pxl") {
                 continue;
             }
-            let name = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-            let pxl = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let name = p
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let pxl =
+                std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             let vis = std::fs::read_to_string(dir.join(format!("{name}.vis.json"))).ok();
             let args = std::fs::read_to_string(dir.join(format!("{name}.args")))
                 .map(|t| {
                     t.lines()
                         .filter(|l| !l.trim().is_empty())
-                        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.trim().to_string(), v.to_string())))
+                        .filter_map(|l| {
+                            l.split_once('=')
+                                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
-            out.push(Case { name, dir: dir.clone(), expect_ok, pxl, vis, args });
+            out.push(Case {
+                name,
+                dir: dir.clone(),
+                expect_ok,
+                pxl,
+                vis,
+                args,
+            });
         }
     }
     out.sort_by(|a, b| (a.expect_ok, &a.name).cmp(&(b.expect_ok, &b.name)));
@@ -55,7 +72,11 @@ pub fn cases(root: &Path) -> Vec<Case> {
 }
 
 pub fn compile(case: &Case) -> Compilation {
-    let opts = CompileOptions { args: case.args.clone(), now_ns: NOW_NS, analysis: true };
+    let opts = CompileOptions {
+        args: case.args.clone(),
+        now_ns: NOW_NS,
+        analysis: true,
+    };
     check_script(&case.pxl, case.vis.as_deref(), &opts)
 }
 
@@ -85,16 +106,32 @@ pub fn render_plain(d: &Diagnostic, text: &str) -> String {
         let (l, c) = index.line_col(text, o as usize);
         format!("{l}:{c}")
     };
-    let sev = if d.severity == Severity::Error { "error" } else { "warning" };
+    let sev = if d.severity == Severity::Error {
+        "error"
+    } else {
+        "warning"
+    };
     let file = match d.origin {
         Origin::Script => "",
         Origin::VisJson => "vis.json ",
         Origin::Manifest => "manifest.yaml ",
         Origin::Arguments => "args ",
     };
-    let mut s = format!("{sev}[{}] {file}{}-{}: {}\n", d.code, pos(d.span.start), pos(d.span.end), d.message);
+    let mut s = format!(
+        "{sev}[{}] {file}{}-{}: {}\n",
+        d.code,
+        pos(d.span.start),
+        pos(d.span.end),
+        d.message
+    );
     for l in &d.labels {
-        let _ = writeln!(s, "  label {}-{}: {}", pos(l.span.start), pos(l.span.end), l.message);
+        let _ = writeln!(
+            s,
+            "  label {}-{}: {}",
+            pos(l.span.start),
+            pos(l.span.end),
+            l.message
+        );
     }
     for n in &d.notes {
         let _ = writeln!(s, "  note: {n}");

@@ -17,11 +17,18 @@ fn corpus() {
         let c = compile(case);
         let has_errors = c.has_errors();
         if case.expect_ok && has_errors {
-            failures.push(format!("ok/{}: expected no error, got:\n{}", case.name, render(case, &c)));
+            failures.push(format!(
+                "ok/{}: expected no error, got:\n{}",
+                case.name,
+                render(case, &c)
+            ));
             continue;
         }
         if !case.expect_ok && !has_errors {
-            failures.push(format!("err/{}: expected an error, compiled cleanly", case.name));
+            failures.push(format!(
+                "err/{}: expected an error, compiled cleanly",
+                case.name
+            ));
             continue;
         }
         let output = render(case, &c);
@@ -39,9 +46,18 @@ fn corpus() {
             failures.push(format!("{}: snapshot differs (see above)", case.name));
         }
     }
-    let (ok, err) = (cases.iter().filter(|c| c.expect_ok).count(), cases.iter().filter(|c| !c.expect_ok).count());
+    let (ok, err) = (
+        cases.iter().filter(|c| c.expect_ok).count(),
+        cases.iter().filter(|c| !c.expect_ok).count(),
+    );
     println!("conformance: {ok} ok cases, {err} err cases");
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 /// A snapshot without its case is stale and fails the run.
@@ -50,15 +66,29 @@ fn no_unreferenced_snapshots() {
     let mut stale = Vec::new();
     for sub in ["ok", "err"] {
         let dir = root().join(sub);
-        for e in std::fs::read_dir(&dir).into_iter().flatten().filter_map(Result::ok) {
+        for e in std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
             let p = e.path();
-            let name = p.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            if let Some(stem) = name.strip_suffix(".snap").or_else(|| name.strip_suffix(".snap.new")) {
-                if !dir.join(format!("{stem}.pxl")).is_file() || name.ends_with(".new") {
-                    stale.push(p.display().to_string());
-                }
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            if name.ends_with(".snap.new") {
+                stale.push(p.display().to_string());
+            } else if let Some(stem) = name.strip_suffix(".snap")
+                && !dir.join(format!("{stem}.pxl")).is_file()
+            {
+                stale.push(p.display().to_string());
             }
         }
     }
-    assert!(stale.is_empty(), "stale or pending snapshots:\n{}", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "stale or pending snapshots:\n{}",
+        stale.join("\n")
+    );
 }

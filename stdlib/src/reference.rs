@@ -2,7 +2,8 @@
 //! `docs/reference/` are this output; a test fails when they are stale.
 
 use crate::functions::{
-    CompileTimeSpec, DATAFRAME_METHODS, FnKind, Family, MODULE_FUNCTIONS, MODULES, TYPE_OBJECTS, registry,
+    CompileTimeSpec, DATAFRAME_METHODS, Family, FnKind, MODULE_FUNCTIONS, MODULES, TYPE_OBJECTS,
+    registry,
 };
 use crate::tables::tables;
 use std::fmt::Write;
@@ -13,7 +14,11 @@ const HEADER: &str = "<!-- Generated from the pxl-stdlib registry; do not edit. 
 pub fn render_functions() -> String {
     let mut out = String::from(HEADER);
     out.push_str("# PxL functions\n\nScalar functions compute one value per row, aggregates one value per group inside `.agg()`, and table-valued functions produce a DataFrame. Call them as `px.<name>(...)`; they take positional arguments only. Overloads are chosen by the exact argument types — there is no implicit conversion.\n\n");
-    let mut families: Vec<Family> = registry().functions().iter().map(|f| f.spec.family).collect();
+    let mut families: Vec<Family> = registry()
+        .functions()
+        .iter()
+        .map(|f| f.spec.family)
+        .collect();
     families.sort();
     families.dedup();
     out.push_str("## Contents\n\n");
@@ -23,7 +28,11 @@ pub fn render_functions() -> String {
     out.push('\n');
     for fam in families {
         let _ = writeln!(out, "## {}\n", fam.title());
-        let mut fns: Vec<_> = registry().functions().iter().filter(|f| f.spec.family == fam).collect();
+        let mut fns: Vec<_> = registry()
+            .functions()
+            .iter()
+            .filter(|f| f.spec.family == fam)
+            .collect();
         fns.sort_by_key(|f| f.name());
         for f in fns {
             let _ = writeln!(out, "### `px.{}`\n", f.name());
@@ -42,7 +51,8 @@ pub fn render_functions() -> String {
                     })
                     .collect();
                 let ret = if f.kind() == FnKind::TableValued {
-                    let cols: Vec<String> = o.columns.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+                    let cols: Vec<String> =
+                        o.columns.iter().map(|(n, t)| format!("{n}: {t}")).collect();
                     format!("DataFrame[{}]", cols.join(", "))
                 } else {
                     match o.ret_semantic {
@@ -54,7 +64,11 @@ pub fn render_functions() -> String {
             }
             out.push('\n');
             if f.spec.init_args > 0 {
-                let _ = writeln!(out, "The first {} argument(s) must be literals.\n", f.spec.init_args);
+                let _ = writeln!(
+                    out,
+                    "The first {} argument(s) must be literals.\n",
+                    f.spec.init_args
+                );
             }
             examples(&mut out, f.spec.examples);
         }
@@ -79,7 +93,14 @@ pub fn render_language() -> String {
     }
     out.push_str("## Types\n\nUsable as parameter annotations (vis.json converts argument text by them) and, called on an expression, as semantic-type casts that keep the data type.\n\n| type | data type | semantic type | meaning |\n|---|---|---|---|\n");
     for t in TYPE_OBJECTS {
-        let _ = writeln!(out, "| `{}` | {} | {} | {} |", t.path, t.ty, t.semantic.name(), t.brief);
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} |",
+            t.path,
+            t.ty,
+            t.semantic.name(),
+            t.brief
+        );
     }
     out
 }
@@ -89,12 +110,31 @@ pub fn render_tables() -> String {
     let mut out = String::from(HEADER);
     out.push_str("# Tables\n\nRead a table with `px.DataFrame('name', start_time='-5m')`. `time_` is nanoseconds since the epoch. Columns marked *pxl* are extensions not present in Pixie.\n\n");
     for t in tables() {
-        let _ = writeln!(out, "## `{}`{}\n", t.name, if t.default { "" } else { " (not collected by default)" });
+        let _ = writeln!(
+            out,
+            "## `{}`{}\n",
+            t.name,
+            if t.default {
+                ""
+            } else {
+                " (not collected by default)"
+            }
+        );
         let _ = writeln!(out, "{}\n", t.desc);
-        out.push_str("| column | type | semantic type | pattern | description |\n|---|---|---|---|---|\n");
+        out.push_str(
+            "| column | type | semantic type | pattern | description |\n|---|---|---|---|---|\n",
+        );
         for c in t.columns {
             let ext = if c.extension { " *pxl*" } else { "" };
-            let _ = writeln!(out, "| `{}`{ext} | {} | {} | {} | {} |", c.name, c.ty, c.semantic.name(), c.pattern.name(), c.desc.replace('|', "\\|"));
+            let _ = writeln!(
+                out,
+                "| `{}`{ext} | {} | {} | {} | {} |",
+                c.name,
+                c.ty,
+                c.semantic.name(),
+                c.pattern.name(),
+                c.desc.replace('|', "\\|")
+            );
         }
         for (alias, target) in t.aliases {
             let _ = writeln!(out, "\n`{alias}` *(pxl)* is another name for `{target}`.");
@@ -120,5 +160,10 @@ fn examples(out: &mut String, examples: &[&str]) {
 }
 
 fn anchor(title: &str) -> String {
-    title.to_lowercase().chars().filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-').collect::<String>().replace(' ', "-")
+    title
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-')
+        .collect::<String>()
+        .replace(' ', "-")
 }

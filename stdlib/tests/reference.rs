@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 fn check(file: &str, content: String) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/reference").join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../docs/reference")
+        .join(file);
     if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, &content).unwrap();

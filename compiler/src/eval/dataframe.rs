@@ -34,7 +34,7 @@ impl Evaluator {
                     match item.as_str() {
                         Some(n) => names.push((n.to_string(), item_span(item, index_span))),
                         None => {
-                            return self.error("E0207", index_span, format!("to keep columns, list their names as strings; found a `{}`", item.type_name()));
+                            return self.error("E0207", index_span, format!("to keep columns, list their names as strings; found `{}`", item.type_name()));
                         }
                     }
                 }
@@ -49,8 +49,8 @@ impl Evaluator {
     }
 
     fn filter(&mut self, df: NodeId, e: &UNode, span: Span) -> Value {
-        let rel = self.relation(df).clone();
-        let origin = self.origin(df).to_string();
+        let rel = self.relation(df);
+        let origin = self.origin_rc(df);
         // On error, go on with the unfiltered input (same columns) so that
         // later statements are still checked.
         let Some(pred) = self.type_expr(e, &rel, &origin) else {
@@ -76,8 +76,8 @@ impl Evaluator {
 
     /// Keep exactly these columns, in this order.
     fn keep(&mut self, df: NodeId, names: &[(String, Span)], span: Span) -> Value {
-        let rel = self.relation(df).clone();
-        let origin = self.origin(df).to_string();
+        let rel = self.relation(df);
+        let origin = self.origin_rc(df);
         let mut exprs = Vec::new();
         let mut seen = HashMap::new();
         let mut ok = true;
@@ -103,7 +103,7 @@ impl Evaluator {
         self.map_node(df, exprs, origin)
     }
 
-    fn map_node(&mut self, df: NodeId, exprs: Vec<(String, TypedExpr)>, origin: String) -> Value {
+    fn map_node(&mut self, df: NodeId, exprs: Vec<(String, TypedExpr)>, origin: Rc<str>) -> Value {
         let columns = exprs
             .iter()
             .map(|(n, e)| ColumnType {
@@ -154,7 +154,7 @@ impl Evaluator {
                         "E0404",
                         value_span,
                         format!(
-                            "a column must be assigned an expression, not a `{}`",
+                            "a column must be assigned an expression, not `{}`",
                             other.type_name()
                         ),
                     )
@@ -166,8 +166,8 @@ impl Evaluator {
                 );
             }
         };
-        let rel = self.relation(df).clone();
-        let origin = self.origin(df).to_string();
+        let rel = self.relation(df);
+        let origin = self.origin_rc(df);
         let Some(typed) = self.type_expr(&node, &rel, &origin) else {
             return Value::Error;
         };
@@ -194,7 +194,7 @@ impl Evaluator {
             Value::GroupBy { df, by } => (*df, Some(by.clone())),
             _ => return Value::Error,
         };
-        let origin = self.origin(df).to_string();
+        let origin = self.origin_rc(df);
         match spec.path {
             "DataFrame.filter" => match &v[0] {
                 Value::Expr(e) => {
@@ -206,7 +206,7 @@ impl Evaluator {
                     "E0402",
                     s[0],
                     format!(
-                        "filter() takes a boolean expression, not a `{}`",
+                        "filter() takes a boolean expression, not `{}`",
                         other.type_name()
                     ),
                 ),
@@ -215,7 +215,7 @@ impl Evaluator {
                 let Some(cols) = self.names_arg(&v[0], s[0], "drop()") else {
                     return Value::Error;
                 };
-                let rel = self.relation(df).clone();
+                let rel = self.relation(df);
                 let mut ok = true;
                 for (c, cs) in &cols {
                     if rel.index(c).is_none() {
@@ -253,7 +253,7 @@ impl Evaluator {
                     return Value::DataFrame(df);
                 };
                 let pem_only = v[1].as_bool().unwrap_or(false);
-                let rel = self.relation(df).clone();
+                let rel = self.relation(df);
                 Value::DataFrame(self.add_node(Op::Limit { n, pem_only }, vec![df], rel, origin))
             }
             "DataFrame.groupby" => {
@@ -295,11 +295,13 @@ impl Evaluator {
                         "rolling() windows are only supported on `time_`",
                     );
                 }
-                let rel = self.relation(df).clone();
+                let rel = self.relation(df);
                 if rel.index("time_").is_none() {
                     return self.error("E0509", span, "rolling() needs a `time_` column");
                 }
-                Value::DataFrame(self.add_node(
+                // Rows are grouped by window (keyed by `time_`) within any
+                // groups of a preceding groupby; `.agg()` finishes it.
+                let node = self.add_node(
                     Op::Rolling {
                         window_ns: window,
                         on,
@@ -307,7 +309,15 @@ impl Evaluator {
                     vec![df],
                     rel,
                     origin,
-                ))
+                );
+                let mut by = groups.map(|g| (*g).clone()).unwrap_or_default();
+                if !by.iter().any(|(c, _)| c == "time_") {
+                    by.push(("time_".to_string(), span));
+                }
+                Value::GroupBy {
+                    df: node,
+                    by: Rc::new(by),
+                }
             }
             "DataFrame.stream" => {
                 let mut stack = vec![df];
@@ -347,7 +357,7 @@ impl Evaluator {
                                 "E0207",
                                 item_span(i, span),
                                 format!(
-                                    "{what} takes column names as strings, found a `{}`",
+                                    "{what} takes column names as strings, found `{}`",
                                     i.type_name()
                                 ),
                             );
@@ -363,7 +373,7 @@ impl Evaluator {
                     "E0207",
                     span,
                     format!(
-                        "{what} takes a column name or a list of names, not a `{}`",
+                        "{what} takes a column name or a list of names, not `{}`",
                         other.type_name()
                     ),
                 );
@@ -374,8 +384,8 @@ impl Evaluator {
 
     /// Make sure each named column exists, computing implicit metadata columns.
     fn materialize(&mut self, df: NodeId, cols: &[(String, Span)]) -> Option<NodeId> {
-        let rel = self.relation(df).clone();
-        let origin = self.origin(df).to_string();
+        let rel = self.relation(df);
+        let origin = self.origin_rc(df);
         let mut extra = Vec::new();
         let mut ok = true;
         for (c, s) in cols {
@@ -414,8 +424,8 @@ impl Evaluator {
         kwargs: Vec<(String, Value, Span)>,
         span: Span,
     ) -> Value {
-        let rel = self.relation(df).clone();
-        let origin = self.origin(df).to_string();
+        let rel = self.relation(df);
+        let origin = self.origin_rc(df);
         let mut group_cols = Vec::new();
         let mut columns = Vec::new();
         for (g, gs) in groups {
@@ -535,7 +545,7 @@ impl Evaluator {
                     col_nodes.push(UNode::new(UKind::Column(n.to_string()), item_span(c, span)))
                 }
                 None => {
-                    self.error("E0502", span, format!("agg spec `{name}`: every item before the aggregate must be a column name string, found a `{}`", c.type_name()));
+                    self.error("E0502", span, format!("agg spec `{name}`: every item before the aggregate must be a column name string, found `{}`", c.type_name()));
                     return None;
                 }
             }
@@ -576,7 +586,7 @@ impl Evaluator {
                     "E0502",
                     span,
                     format!(
-                        "agg spec `{name}` must end with an aggregate such as px.count, not a `{}`",
+                        "agg spec `{name}` must end with an aggregate such as px.count, not `{}`",
                         other.type_name()
                     ),
                 );
@@ -683,7 +693,7 @@ impl Evaluator {
                     "E0502",
                     l.body.span,
                     format!(
-                        "the lambda must return an aggregate expression, not a `{}`",
+                        "the lambda must return an aggregate expression, not `{}`",
                         other.type_name()
                     ),
                 );
@@ -699,6 +709,17 @@ impl Evaluator {
             let args = self.type_agg_args(args, rel, origin)?;
             values.push(self.make_agg(name, func, args, *quantile, body.span)?);
             return Some(None);
+        }
+        if !contains_agg(&body) {
+            self.push(
+                Diagnostic::error(
+                    "E0502",
+                    l.body.span,
+                    "the lambda does not call an aggregate",
+                )
+                .help("wrap the column in an aggregate: `lambda x: px.mean(x >= 400)`"),
+            );
+            return None;
         }
         let mut counter = 0;
         let post = self.extract_aggs(&body, name, &mut counter, rel, origin, values)?;
@@ -851,8 +872,8 @@ impl Evaluator {
                 );
             }
         };
-        let lrel = self.relation(left).clone();
-        let rrel = self.relation(right).clone();
+        let lrel = self.relation(left);
+        let rrel = self.relation(right);
         let (lo, ro) = (
             self.origin(left).to_string(),
             self.origin(right).to_string(),
@@ -939,7 +960,7 @@ impl Evaluator {
             Value::List(i) | Value::Tuple(i) => i.iter().cloned().collect(),
             other => vec![other.clone()],
         };
-        let rel = self.relation(first).clone();
+        let rel = self.relation(first);
         let mut inputs = vec![first];
         for o in &others {
             let Some(id) = self.df_node(o, span, "append()") else {
@@ -966,12 +987,12 @@ impl Evaluator {
                         "append() needs DataFrames with the same columns and types",
                     )
                     .note(format!("first: [{}]", describe(&rel)))
-                    .note(format!("other: [{}]", describe(orel))),
+                    .note(format!("other: [{}]", describe(&orel))),
                 );
             }
             inputs.push(id);
         }
-        let origin = self.origin(first).to_string();
+        let origin = self.origin_rc(first);
         Value::DataFrame(self.add_node(Op::Union, inputs, rel, origin))
     }
 
@@ -1001,8 +1022,8 @@ impl Evaluator {
                 None => return self.error("E0506", s[1], "`ascending` must be True or False"),
             },
         };
-        let rel = self.relation(df).clone();
-        let origin = self.origin(df).to_string();
+        let rel = self.relation(df);
+        let origin = self.origin_rc(df);
         let mut keys = Vec::new();
         for ((c, cs), a) in cols.iter().zip(asc) {
             match rel.index(c) {

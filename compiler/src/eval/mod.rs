@@ -21,6 +21,7 @@ use pxl_stdlib::functions::{DATAFRAME_METHODS, MODULE_FUNCTIONS, TYPE_OBJECTS, r
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 pub(crate) use value::{MAX_EXPR_DEPTH, ModuleKind, Scope, UKind, UserFn, Value};
 
 /// Deepest chain of user-function calls.
@@ -36,7 +37,7 @@ pub(crate) struct Evaluator {
     pub diags: Vec<Diagnostic>,
     pub nodes: Vec<Node>,
     /// Table a node's data comes from, for messages ("column not found in `http_events`").
-    pub origins: Vec<String>,
+    pub origins: Vec<Rc<str>>,
     pub sinks: Vec<NodeId>,
     sink_names: HashMap<String, usize>,
     pub globals: Rc<RefCell<Scope>>,
@@ -49,8 +50,13 @@ pub(crate) struct Evaluator {
     in_agg_args: bool,
     pub analysis: Analysis,
     default_cache: HashMap<String, Option<Expr>>,
-    /// Names of the current function-call chain, innermost last.
+    /// Depth of user-function calls being evaluated.
     in_function: usize,
+    /// Output names of vis.json functions (other sinks avoid them).
+    pub reserved_names: std::collections::HashSet<String>,
+    taken_names: std::collections::HashSet<String>,
+    /// Columns whose assignment failed: later uses are not reported again.
+    pub failed_columns: std::collections::HashSet<String>,
 }
 
 impl Evaluator {
@@ -70,6 +76,9 @@ impl Evaluator {
             analysis: Analysis::new(true),
             default_cache: HashMap::new(),
             in_function: 0,
+            failed_columns: std::collections::HashSet::new(),
+            reserved_names: std::collections::HashSet::new(),
+            taken_names: std::collections::HashSet::new(),
         }
     }
 
@@ -89,22 +98,27 @@ impl Evaluator {
         &mut self,
         op: Op,
         inputs: Vec<NodeId>,
-        relation: Relation,
-        origin: String,
+        relation: impl Into<Arc<Relation>>,
+        origin: impl Into<Rc<str>>,
     ) -> NodeId {
         let id = self.nodes.len();
         self.nodes.push(Node {
             id,
             op,
             inputs,
-            relation,
+            relation: relation.into(),
         });
-        self.origins.push(origin);
+        self.origins.push(origin.into());
         id
     }
 
-    pub fn relation(&self, id: NodeId) -> &Relation {
-        &self.nodes[id].relation
+    /// The output columns of a node (shared, cheap to clone).
+    pub fn relation(&self, id: NodeId) -> Arc<Relation> {
+        self.nodes[id].relation.clone()
+    }
+
+    pub fn origin_rc(&self, id: NodeId) -> Rc<str> {
+        self.origins[id].clone()
     }
 
     pub fn origin(&self, id: NodeId) -> &str {
@@ -113,21 +127,43 @@ impl Evaluator {
 
     /// A unique sink name: `output`, `output_1`, ...
     pub fn sink_name(&mut self, name: &str, span: Span) -> String {
-        let count = self.sink_names.entry(name.to_string()).or_insert(0);
-        *count += 1;
-        if *count == 1 {
-            return name.to_string();
+        self.sink_name_in(name, span, crate::diagnostic::Origin::Script)
+    }
+
+    /// A unique output name; `span` is in `origin`'s text. Names reserved for
+    /// vis.json function outputs are skipped (Pixie renames `px.debug` sinks
+    /// that collide with them).
+    pub fn sink_name_in(
+        &mut self,
+        name: &str,
+        span: Span,
+        origin: crate::diagnostic::Origin,
+    ) -> String {
+        let mut suffix = *self.sink_names.get(name).unwrap_or(&0);
+        let mut candidate = name.to_string();
+        while self.reserved_names.contains(&candidate) || self.taken_names.contains(&candidate) {
+            suffix += 1;
+            candidate = format!("{name}_{suffix}");
         }
-        let renamed = format!("{name}_{}", *count - 1);
-        self.diags.push(
-            Diagnostic::warning(
-                "W0603",
-                span,
-                format!("a result named `{name}` already exists; this one is named `{renamed}`"),
-            )
-            .help("give each px.display a distinct name"),
-        );
-        renamed
+        self.sink_names.insert(name.to_string(), suffix);
+        self.taken_names.insert(candidate.clone());
+        if candidate != name {
+            let why = if self.reserved_names.contains(name) {
+                "is a vis.json output"
+            } else {
+                "already exists"
+            };
+            self.diags.push(
+                Diagnostic::warning(
+                    "W0603",
+                    span,
+                    format!("a result named `{name}` {why}; this one is named `{candidate}`"),
+                )
+                .help("give each output a distinct name")
+                .in_origin(origin),
+            );
+        }
+        candidate
     }
 
     /// The plan: nodes reachable from a sink, in creation order.
@@ -192,6 +228,7 @@ impl Evaluator {
                 }
                 self.assign(&targets[0], value, scope);
             }
+            StmtKind::AugAssign { .. } if self.in_function > 0 => {}
             StmtKind::AugAssign { target, .. } => {
                 let name = match &target.kind {
                     ExprKind::Name(n) => n.as_str(),
@@ -228,6 +265,9 @@ impl Evaluator {
                 }
                 let v = value.as_ref().map_or(Value::None, |e| self.eval(e, scope));
                 return Flow::Return(v);
+            }
+            StmtKind::Unsupported { .. } if self.in_function > 0 => {
+                // Reported once when the function was defined.
             }
             StmtKind::Unsupported { keyword, .. } => {
                 let help = match *keyword {
@@ -278,8 +318,18 @@ impl Evaluator {
                         self.assign_column(obj, &name, index.span, target.span, value, scope, true);
                     }
                     None => {
-                        if !matches!(key, Value::Error) {
-                            self.error("E0507", index.span, "a column assignment needs a string column name: `df['name'] = expr`");
+                        let target_value = self.eval(obj, scope);
+                        match (&target_value, &key) {
+                            (Value::Error, _) | (_, Value::Error) => {}
+                            (Value::DataFrame(_), _) => {
+                                self.error("E0507", index.span, "a column assignment needs a string column name: `df['name'] = expr`");
+                            }
+                            (other, _) => {
+                                self.push(
+                                    Diagnostic::error("E0507", target.span, format!("subscript assignment is not allowed on `{}` objects", other.type_name()))
+                                        .help("PxL values are immutable at compile time; build a new list instead"),
+                                );
+                            }
                         }
                     }
                 }
@@ -329,7 +379,13 @@ impl Evaluator {
         let v = self.eval(value, scope);
         match target {
             Value::DataFrame(df) => {
-                let result = self.map_column(df, column, column_span, &v, value.span);
+                let mut result = self.map_column(df, column, column_span, &v, value.span);
+                if matches!(result, Value::Error) {
+                    // Go on with the DataFrame as it was, so later statements are
+                    // still checked; uses of this column are not reported again.
+                    self.failed_columns.insert(column.to_string());
+                    result = Value::DataFrame(df);
+                }
                 self.analysis.define(
                     column,
                     column_span,
@@ -422,8 +478,20 @@ impl Evaluator {
                 );
                 continue;
             }
+            let before = self.diags.len();
             let v = self.get_attr(m.clone(), &item.name, item.span);
             if matches!(v, Value::Error) {
+                // Name the failure as an import error, keeping the suggestion.
+                for d in &mut self.diags[before..] {
+                    if d.code == "E0204" {
+                        d.code = "E0203";
+                        d.message = format!(
+                            "cannot import name `{}` from `{}`",
+                            item.name,
+                            path.join(".")
+                        );
+                    }
+                }
                 continue;
             }
             let bind = n.alias.as_ref().unwrap_or(item);
@@ -437,7 +505,31 @@ impl Evaluator {
         }
     }
 
+    /// Statements PxL rejects anywhere in a function body (called or not).
+    fn report_unsupported(&mut self, body: &[Stmt]) {
+        for stmt in body {
+            match &stmt.kind {
+                StmtKind::Unsupported { body: inner, .. } => {
+                    let saved = self.in_function;
+                    self.in_function = 0;
+                    self.exec(stmt, &self.globals.clone());
+                    self.in_function = saved;
+                    self.report_unsupported(inner);
+                }
+                StmtKind::AugAssign { .. } => {
+                    let saved = self.in_function;
+                    self.in_function = 0;
+                    self.exec(stmt, &self.globals.clone());
+                    self.in_function = saved;
+                }
+                StmtKind::Def(d) => self.report_unsupported(&d.body),
+                _ => {}
+            }
+        }
+    }
+
     fn define(&mut self, def: &ast::FunctionDef, scope: &Rc<RefCell<Scope>>) {
+        self.report_unsupported(&def.body);
         for p in &def.params {
             if p.default.is_some() {
                 self.push(
@@ -685,12 +777,8 @@ impl Evaluator {
                     _ => "remove it",
                 };
                 self.push(
-                    Diagnostic::error(
-                        "E0102",
-                        span,
-                        format!("{what}s are not supported in PxL").replace("ss are", "s are"),
-                    )
-                    .help(help),
+                    Diagnostic::error("E0102", span, format!("{what} is not supported in PxL"))
+                        .help(help),
                 )
             }
         }

@@ -1,7 +1,7 @@
 //! Operators, attribute access, subscripts and calls on compile-time values.
 
 use super::binding::parse_params;
-use super::value::{LambdaFn, UKind, UNode};
+use super::value::{LambdaFn, Object, UKind, UNode};
 use super::{Evaluator, ModuleKind, Scope, Value, method_spec, module_function, registry_function};
 use crate::diagnostic::{Diagnostic, closest};
 use crate::ir::{Literal, NodeId};
@@ -26,6 +26,13 @@ impl Evaluator {
                 let help = match other {
                     BinOp::FloorDiv => "use `px.floor(a / b)`",
                     BinOp::Pow => "use `px.pow(a, b)`",
+                    BinOp::BitAnd => {
+                        "for a logical AND of conditions write `and`: `(a > 1) and (b < 2)`"
+                    }
+                    BinOp::BitOr => {
+                        "for a logical OR of conditions write `or`: `(a > 1) or (b < 2)`"
+                    }
+                    BinOp::MatMul => "matrix multiplication has no meaning in PxL",
                     _ => "bitwise operators are not available in PxL",
                 };
                 return self.push(
@@ -98,7 +105,7 @@ impl Evaluator {
                             "E0404",
                             span,
                             format!(
-                                "expected an expression operand, found a `{}`",
+                                "expected an expression operand, found `{}`",
                                 other.type_name()
                             ),
                         )
@@ -404,7 +411,7 @@ impl Evaluator {
                         "E0404",
                         span,
                         format!(
-                            "{}() casts an expression, not a `{}`",
+                            "{}() casts an expression, not `{}`",
                             t.path,
                             other.type_name()
                         ),
@@ -413,9 +420,28 @@ impl Evaluator {
                 }
             }
             Value::Lambda(l) => self.lambda_misuse(&l),
+            Value::Object(o)
+                if o.kind == "vega decorator" || o.kind == "pxtrace probe decorator" =>
+            {
+                self.apply_decorator(&o, args, span)
+            }
             Value::Expr(e) => match &e.kind {
                 UKind::Column(c) => {
-                    self.error("E0205", span, format!("DataFrame has no method `{c}`"))
+                    let methods = DATAFRAME_METHODS
+                        .iter()
+                        .filter_map(|m| m.path.strip_prefix("DataFrame."));
+                    let mut d =
+                        Diagnostic::error("E0205", span, format!("DataFrame has no method `{c}`"));
+                    if let Some(s) = closest(c, methods.filter(|m| !m.contains('.'))) {
+                        d = d.help(format!("did you mean `.{s}()`?")).suggest(s);
+                    } else {
+                        d = d.note("a DataFrame attribute that is not a method is a column; columns are not callable");
+                    }
+                    self.push(d)
+                }
+                UKind::Lit(l) => {
+                    let t = Value::lit(l.clone(), span).type_name();
+                    self.error("E0205", span, format!("a `{t}` literal is not callable"))
                 }
                 _ => self.error("E0205", span, "an expression is not callable"),
             },
@@ -430,6 +456,35 @@ impl Evaluator {
                 format!("`{}` object is not callable", other.type_name()),
             ),
         }
+    }
+
+    /// `@px.vis.vega(spec)` and `@pxtrace.probe(name)` applied to a function.
+    fn apply_decorator(
+        &mut self,
+        dec: &Object,
+        args: Vec<(Option<String>, Value, Span)>,
+        span: Span,
+    ) -> Value {
+        let f = match args.into_iter().next() {
+            Some((None, f @ Value::UserFn(_), _)) => f,
+            _ => {
+                return self.error(
+                    "E0205",
+                    span,
+                    format!("a {} decorates a function defined with `def`", dec.kind),
+                );
+            }
+        };
+        if dec.kind == "vega decorator" {
+            // The Vega spec is display metadata; the function stays callable.
+            return f;
+        }
+        let mut fields = dec.fields.clone();
+        fields.push(("function".to_string(), f));
+        Value::Object(Rc::new(Object {
+            kind: "pxtrace probe",
+            fields,
+        }))
     }
 
     fn lambda_misuse(&mut self, l: &LambdaFn) -> Value {
@@ -462,10 +517,11 @@ impl Evaluator {
             FnKind::TableValued => self.call_udtf(func, args, span),
             FnKind::Aggregate => {
                 // `px.quantiles(0.99)`: a parametrised aggregate for agg specs.
-                if func.name() == "quantiles" && args.len() == 1 {
-                    if let Some(q) = float_lit(&args[0].1) {
-                        return self.quantile_param(func, q, args[0].2);
-                    }
+                if func.name() == "quantiles"
+                    && args.len() == 1
+                    && let Some(q) = float_lit(&args[0].1)
+                {
+                    return self.quantile_param(func, q, args[0].2);
                 }
                 let mut nodes = Vec::new();
                 let mut quantile = None;
@@ -476,7 +532,7 @@ impl Evaluator {
                             _ => return self.error("E0406", s, "the quantile of `px.quantiles(expr, q)` must be a float literal such as 0.99"),
                         },
                         Value::Expr(e) => nodes.push(e),
-                        other => return self.error("E0404", s, format!("px.{}() takes expressions, not a `{}`", func.name(), other.type_name())),
+                        other => return self.error("E0404", s, format!("px.{}() takes expressions, not `{}`", func.name(), other.type_name())),
                     }
                 }
                 if let Some(q) = quantile {
@@ -514,7 +570,7 @@ impl Evaluator {
                                     "E0404",
                                     s,
                                     format!(
-                                        "argument to px.{}() must be an expression, not a `{}`",
+                                        "argument to px.{}() must be an expression, not `{}`",
                                         func.name(),
                                         other.type_name()
                                     ),
@@ -567,14 +623,19 @@ impl Evaluator {
             Value::DataFrame(id) => Some(*id),
             Value::Error => None,
             other => {
-                self.error(
+                let mut d = Diagnostic::error(
                     "E0404",
                     span,
-                    format!(
-                        "{what} expects a DataFrame, found a `{}`",
-                        other.type_name()
-                    ),
+                    format!("{what} expects a DataFrame, found `{}`", other.type_name()),
                 );
+                d = match other {
+                    Value::GroupBy { .. } => d.help("finish the groupby with `.agg(...)`"),
+                    Value::None => d.help(
+                        "this value is None: does the function it comes from `return` a DataFrame?",
+                    ),
+                    _ => d,
+                };
+                self.push(d);
                 None
             }
         }
@@ -649,8 +710,28 @@ fn fold(name: &str, args: &[&Literal]) -> Option<Literal> {
         ("lessThanEqual", [Int(a), Int(b)]) => Bool(a <= b),
         ("greaterThan", [Int(a), Int(b)]) => Bool(a > b),
         ("greaterThanEqual", [Int(a), Int(b)]) => Bool(a >= b),
+        ("lessThan", [Str(a), Str(b)]) => Bool(a < b),
+        ("lessThanEqual", [Str(a), Str(b)]) => Bool(a <= b),
+        ("greaterThan", [Str(a), Str(b)]) => Bool(a > b),
+        ("greaterThanEqual", [Str(a), Str(b)]) => Bool(a >= b),
+        ("equal", [Time(a), Time(b)]) => Bool(a == b),
+        ("notEqual", [Time(a), Time(b)]) => Bool(a != b),
+        ("lessThan", [Time(a), Time(b)]) => Bool(a < b),
+        ("greaterThan", [Time(a), Time(b)]) => Bool(a > b),
+        ("equal", [Bool(a), Int(b)]) | ("equal", [Int(b), Bool(a)]) => Bool(i64::from(*a) == *b),
+        ("notEqual", [Bool(a), Int(b)]) | ("notEqual", [Int(b), Bool(a)]) => {
+            Bool(i64::from(*a) != *b)
+        }
+        ("equal", [a, b]) => Bool(f(a)? == f(b)?),
+        ("notEqual", [a, b]) => Bool(f(a)? != f(b)?),
         ("lessThan", [a, b]) => Bool(f(a)? < f(b)?),
+        ("lessThanEqual", [a, b]) => Bool(f(a)? <= f(b)?),
         ("greaterThan", [a, b]) => Bool(f(a)? > f(b)?),
+        ("greaterThanEqual", [a, b]) => Bool(f(a)? >= f(b)?),
+        ("logicalNot", [Int(a)]) => Bool(*a == 0),
+        ("logicalAnd", [Int(a), Int(b)]) => Bool(*a != 0 && *b != 0),
+        ("logicalOr", [Int(a), Int(b)]) => Bool(*a != 0 || *b != 0),
+        ("invert", [Int(a)]) => Int(!a),
         _ => return None,
     })
 }

@@ -36,8 +36,8 @@ impl Evaluator {
                 }
                 let name = if debug { format!("_{name}") } else { name };
                 let name = self.sink_name(&name, span);
-                let rel = self.relation(df).clone();
-                let origin = self.origin(df).to_string();
+                let rel = self.relation(df);
+                let origin = self.origin_rc(df);
                 let kind = if debug {
                     SinkKind::Debug
                 } else {
@@ -142,7 +142,17 @@ impl Evaluator {
                     return self.error("E0207", span, "asid and pid must fit in 32 bits");
                 }
                 let hi = ((asid as u128) << 32) | pid as u128;
-                Value::lit(Literal::Uint128((hi << 64) | (ts as u64 as u128)), span)
+                let upid = UNode::new(
+                    UKind::Lit(Literal::Uint128((hi << 64) | (ts as u64 as u128))),
+                    span,
+                );
+                match pxl_stdlib::functions::TYPE_OBJECTS
+                    .iter()
+                    .find(|t| t.path == "px.UPID")
+                {
+                    Some(to) => Value::Expr(UNode::new(UKind::Cast { to, expr: upid }, span)),
+                    None => Value::Expr(upid),
+                }
             }
             "px.equals_any" => {
                 let items = match &v[1] {
@@ -253,7 +263,7 @@ impl Evaluator {
                         "E0207",
                         span,
                         format!(
-                            "expected a string literal for {what}, found a `{}`",
+                            "expected a string literal for {what}, found `{}`",
                             v.type_name()
                         ),
                     );
@@ -369,13 +379,10 @@ impl Evaluator {
             return self.error(
                 "E0608",
                 s[1],
-                format!(
-                    "px.export() needs `px.otel.Data(...)`, not a `{}`",
-                    spec.kind
-                ),
+                format!("px.export() needs `px.otel.Data(...)`, not `{}`", spec.kind),
             );
         }
-        let rel = self.relation(df).clone();
+        let rel = self.relation(df);
         let field = |name: &str| {
             spec.fields
                 .iter()
@@ -389,7 +396,7 @@ impl Evaluator {
                     let Some(k) = k.as_str() else {
                         return self.error("E0608", s[1], "resource attribute names must be string literals");
                     };
-                    resource.push((k.to_string(), self.otel_value(val, &rel, s[1])));
+                    resource.push((k.to_string(), self.otel_value(val, &rel)));
                 }
                 if !resource.iter().any(|(k, _)| k == "service.name") {
                     return self.error("E0608", s[1], "the otel resource must contain 'service.name'");
@@ -418,7 +425,7 @@ impl Evaluator {
                     };
                     let mut cols = Vec::new();
                     for (k, val) in &o.fields {
-                        let text = self.otel_value(val, &rel, s[1]);
+                        let text = self.otel_value(val, &rel);
                         cols.push((k.clone(), text));
                     }
                     data.push((o.kind.to_string(), cols));
@@ -460,7 +467,7 @@ impl Evaluator {
                 );
             }
         }
-        let origin = self.origin(df).to_string();
+        let origin = self.origin_rc(df);
         let name = self.sink_name("otel_export", span);
         let id = self.add_node(
             Op::Sink {
@@ -480,7 +487,7 @@ impl Evaluator {
     }
 
     /// A value in an otel spec: a column (must exist) or a literal, as text.
-    fn otel_value(&mut self, v: &Value, rel: &Relation, span: Span) -> String {
+    fn otel_value(&mut self, v: &Value, rel: &Relation) -> String {
         match v {
             Value::Expr(e) => match &e.kind {
                 UKind::Column(c) => {
@@ -508,11 +515,7 @@ impl Evaluator {
                 let parts: Vec<String> = items
                     .iter()
                     .map(|(k, v)| {
-                        format!(
-                            "{}={}",
-                            k.as_str().unwrap_or("?"),
-                            self.otel_value(v, rel, span)
-                        )
+                        format!("{}={}", k.as_str().unwrap_or("?"), self.otel_value(v, rel))
                     })
                     .collect();
                 format!("{{{}}}", parts.join(", "))
@@ -527,8 +530,10 @@ impl Evaluator {
         let names = spec_param_names(spec);
         let fields: Vec<(String, Value)> =
             names.into_iter().zip(b.values.iter().cloned()).collect();
-        if spec.path.starts_with("px.otel.metric") {
-            if let Some(name) = fields.first().and_then(|(_, v)| v.as_str()) {
+        if spec.path.starts_with("px.otel.metric")
+            && let Some(name) = fields.first().and_then(|(_, v)| v.as_str())
+        {
+            {
                 let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                     && name
                         .chars()
@@ -577,7 +582,7 @@ impl Evaluator {
                 return self.error(
                     "E0207",
                     s[2],
-                    format!("`args` must be a dict, not a `{}`", other.type_name()),
+                    format!("`args` must be a dict, not `{}`", other.type_name()),
                 );
             }
         }
@@ -601,7 +606,7 @@ impl Evaluator {
                         "E0404",
                         sp,
                         format!(
-                            "script reference values must be columns or literals, not a `{}`",
+                            "script reference values must be columns or literals, not `{}`",
                             other.type_name()
                         ),
                     );
@@ -667,7 +672,7 @@ impl Evaluator {
                         "E0407",
                         *s,
                         format!(
-                            "arguments of {name}() must be literals, not a `{}`",
+                            "arguments of {name}() must be literals, not `{}`",
                             other.type_name()
                         ),
                     );

@@ -138,17 +138,36 @@ impl Evaluator {
         origin: &str,
         span: crate::span::Span,
     ) {
-        let mut d = Diagnostic::error(
-            "E0302",
-            span,
-            format!("column `{name}` not found in `{origin}`"),
-        );
-        if let Some(s) = closest(name, rel.names()) {
+        if self.failed_columns.contains(name) {
+            // Its assignment already failed and was reported.
+            return;
+        }
+        let in_source =
+            pxl_stdlib::tables::table(origin).is_some_and(|t| t.resolve(name).is_some());
+        let message = if in_source {
+            format!("column `{name}` is no longer available: it was removed before this point")
+        } else {
+            format!("column `{name}` not found in `{origin}`")
+        };
+        let mut d = Diagnostic::error("E0302", span, message);
+        let mut candidates: Vec<&str> = rel.names().collect();
+        candidates.extend(IMPLICIT.iter().copied().filter(|m| {
+            super::metadata::property(m)
+                .is_some_and(|(_, keys)| keys.iter().any(|k| rel.index(k).is_some()))
+        }));
+        if rel.index("latency").is_some() {
+            candidates.push("resp_latency");
+        }
+        if in_source {
+            d = d.note(format!(
+                "`{name}` is a column of `{origin}`, but a groupby/agg, a column selection or a drop earlier removed it"
+            ));
+        } else if let Some(s) = closest(name, candidates.iter().copied()) {
             d = d.help(format!("did you mean `{s}`?")).suggest(s);
         } else {
             let names: Vec<&str> = rel.names().collect();
-            let shown = if names.len() > 12 {
-                format!("{}, ...", names[..12].join(", "))
+            let shown = if names.len() > 30 {
+                format!("{}, ...", names[..30].join(", "))
             } else {
                 names.join(", ")
             };

@@ -31,15 +31,15 @@ pub const MAX_BRACKET_DEPTH: usize = 100;
 pub const MAX_STATEMENT_OPERATORS: usize = 5_000;
 
 pub(crate) fn layout<'a>(src: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Spanned<'a>> {
-    let mut out = Vec::with_capacity(src.len() / 4);
-    let mut indents: Vec<usize> = vec![0];
-    let mut depth = 0usize;
-    let mut line: Vec<Spanned<'a>> = Vec::new();
-    let mut line_start = 0usize; // byte offset where the current physical line begins
-    let mut at_line_start = true;
-    let mut operators = 0usize;
-    let mut poisoned = false;
+    let mut st = State {
+        out: Vec::with_capacity(src.len() / 4),
+        indents: vec![0],
+        at_line_start: true,
+        ..State::default()
+    };
     let mut lexer = RawTok::lexer(src);
+    let mut line_start = 0usize; // byte offset where the current physical line begins
+    let mut new_physical_line = true;
 
     while let Some(result) = lexer.next() {
         let range = lexer.span();
@@ -53,47 +53,33 @@ pub(crate) fn layout<'a>(src: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Spann
         };
         if tok == RawTok::Newline {
             line_start = range.end;
-            if depth == 0 {
-                if !line.is_empty() {
-                    if poisoned {
-                        line.clear();
-                    } else {
-                        out.append(&mut line);
-                        out.push((range.start, Tok::Newline, range.start + 1));
-                    }
-                }
-                at_line_start = true;
-                operators = 0;
-                poisoned = false;
+            new_physical_line = true;
+            if st.brackets.is_empty() {
+                st.end_line(range.start, diags);
             }
             continue;
         }
-        if at_line_start {
-            at_line_start = false;
-            let width = indent_width(&src[line_start..range.start]);
-            let top = *indents.last().unwrap_or(&0);
-            if width > top {
-                indents.push(width);
-                out.push((range.start, Tok::Indent, range.start));
-            } else if width < top {
-                while indents.len() > 1 && indents.last().is_some_and(|&t| t > width) {
-                    indents.pop();
-                    out.push((range.start, Tok::Dedent, range.start));
-                }
-                if indents.last() != Some(&width) {
-                    diags.push(
-                        Diagnostic::error(
-                            "E0003",
-                            Span::new(line_start, range.start),
-                            "this line's indentation does not match any outer block",
-                        )
-                        .help("indent it exactly as far as the block it belongs to"),
-                    );
-                    if let Some(top) = indents.last_mut() {
-                        *top = width;
-                    }
-                }
-            }
+        // Indentation only matters for the first token of a physical line.
+        let width = if new_physical_line {
+            indent_width(&src[line_start..range.start])
+        } else {
+            0
+        };
+        if new_physical_line
+            && !st.brackets.is_empty()
+            && starts_statement(tok, &lexer)
+            && width <= st.line_indent
+        {
+            // A bracket left open on an earlier line: close it there and
+            // start a new statement here, so the rest of the file is read.
+            st.close_brackets(diags);
+            st.end_line(range.start, diags);
+        }
+        new_physical_line = false;
+        if st.at_line_start {
+            st.at_line_start = false;
+            st.line_indent = width;
+            st.indent_to(width, line_start, range.start, diags);
         }
         let t = match tok {
             RawTok::Name => Tok::Name(text),
@@ -105,12 +91,13 @@ pub(crate) fn layout<'a>(src: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Spann
                     Diagnostic::error("E0002", Span::new(range.start, range.end), "string literal is not closed")
                         .help("add the closing quote on the same line, or use a triple-quoted string for text spanning lines"),
                 );
-                continue;
+                // Read it as an empty string so the statement still parses.
+                Tok::Str("''")
             }
             RawTok::LPar | RawTok::LSqb | RawTok::LBrace => {
-                depth += 1;
-                if depth > MAX_BRACKET_DEPTH && !poisoned {
-                    poisoned = true;
+                st.brackets.push((tok, range.start));
+                if st.brackets.len() > MAX_BRACKET_DEPTH && !st.poisoned {
+                    st.poisoned = true;
                     diags.push(too_complex(
                         range.start,
                         format!("brackets are nested more than {MAX_BRACKET_DEPTH} levels deep"),
@@ -119,33 +106,191 @@ pub(crate) fn layout<'a>(src: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Spann
                 Tok::P(tok)
             }
             RawTok::RPar | RawTok::RSqb | RawTok::RBrace => {
-                depth = depth.saturating_sub(1);
+                st.brackets.pop();
+                Tok::P(tok)
+            }
+            RawTok::Colon if st.brackets.is_empty() => {
+                st.top_colon = true;
                 Tok::P(tok)
             }
             other => Tok::P(other),
         };
         if is_operator(tok) {
-            operators += 1;
-            if operators > MAX_STATEMENT_OPERATORS && !poisoned {
-                poisoned = true;
+            st.operators += 1;
+            if st.operators > MAX_STATEMENT_OPERATORS && !st.poisoned {
+                st.poisoned = true;
                 diags.push(too_complex(
                     range.start,
                     format!("this statement has more than {MAX_STATEMENT_OPERATORS} operators"),
                 ));
             }
         }
-        line.push((range.start, t, range.end));
+        st.line.push((range.start, t, range.end));
     }
     let end = src.len();
-    if !line.is_empty() && !poisoned {
-        out.append(&mut line);
-        out.push((end, Tok::Newline, end));
+    if !st.brackets.is_empty() {
+        st.close_brackets(diags);
     }
-    while indents.len() > 1 {
-        indents.pop();
-        out.push((end, Tok::Dedent, end));
+    st.end_line(end, diags);
+    while st.indents.len() > 1 {
+        st.indents.pop();
+        st.out.push((end, Tok::Dedent, end));
     }
-    out
+    st.out
+}
+
+#[derive(Default)]
+struct State<'a> {
+    out: Vec<Spanned<'a>>,
+    indents: Vec<usize>,
+    /// Open brackets of the current statement: kind and offset.
+    brackets: Vec<(RawTok, usize)>,
+    /// Tokens of the current logical line.
+    line: Vec<Spanned<'a>>,
+    at_line_start: bool,
+    line_indent: usize,
+    operators: usize,
+    poisoned: bool,
+    /// The line has a `:` outside brackets.
+    top_colon: bool,
+    /// The previous logical line ended with `:` (a block may follow).
+    block_opened: bool,
+}
+
+impl<'a> State<'a> {
+    fn end_line(&mut self, at: usize, diags: &mut Vec<Diagnostic>) {
+        if self.line.is_empty() {
+            self.reset_line();
+            return;
+        }
+        if self.poisoned {
+            self.line.clear();
+            self.block_opened = false;
+        } else {
+            self.insert_missing_colon(diags);
+            self.block_opened = matches!(self.line.last(), Some((_, Tok::P(RawTok::Colon), _)));
+            self.out.append(&mut self.line);
+            self.out.push((at, Tok::Newline, at + 1));
+        }
+        self.reset_line();
+    }
+
+    fn reset_line(&mut self) {
+        self.at_line_start = true;
+        self.operators = 0;
+        self.poisoned = false;
+        self.top_colon = false;
+    }
+
+    /// `def f()` without `:`: report it and read the line as if it were there.
+    fn insert_missing_colon(&mut self, diags: &mut Vec<Diagnostic>) {
+        use RawTok::*;
+        let Some(&(_, Tok::P(first), _)) = self.line.first() else {
+            return;
+        };
+        let compound = matches!(
+            first,
+            Def | If | Elif | Else | For | While | With | Try | Except | Finally | Class
+        );
+        if !compound || self.top_colon {
+            return;
+        }
+        let end = self.line.last().map_or(0, |t| t.2);
+        diags.push(
+            Diagnostic::error(
+                "E0004",
+                Span::new(end, end),
+                "expected `:` at the end of this line",
+            )
+            .help("a `def` (or other block) header ends with a colon")
+            .suggest(":"),
+        );
+        self.line.push((end, Tok::P(Colon), end));
+    }
+
+    fn close_brackets(&mut self, diags: &mut Vec<Diagnostic>) {
+        let Some(&(kind, at)) = self.brackets.last() else {
+            return;
+        };
+        let open = match kind {
+            RawTok::LSqb => "[",
+            RawTok::LBrace => "{",
+            _ => "(",
+        };
+        diags.push(
+            Diagnostic::error(
+                "E0004",
+                Span::new(at, at + 1),
+                format!("`{open}` was never closed"),
+            )
+            .help("add the matching closing bracket at the end of the expression"),
+        );
+        let end = self.line.last().map_or(at, |t| t.2);
+        while let Some((kind, _)) = self.brackets.pop() {
+            let close = match kind {
+                RawTok::LSqb => RawTok::RSqb,
+                RawTok::LBrace => RawTok::RBrace,
+                _ => RawTok::RPar,
+            };
+            self.line.push((end, Tok::P(close), end));
+        }
+    }
+
+    fn indent_to(
+        &mut self,
+        width: usize,
+        line_start: usize,
+        at: usize,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let top = *self.indents.last().unwrap_or(&0);
+        if width > top {
+            if self.block_opened {
+                self.indents.push(width);
+                self.out.push((at, Tok::Indent, at));
+            } else {
+                diags.push(
+                    Diagnostic::error("E0003", Span::new(line_start, at), "unexpected indentation")
+                        .help("this line is indented more than the statement before it, which does not open a block; remove the extra indentation"),
+                );
+            }
+        } else if width < top {
+            while self.indents.len() > 1 && self.indents.last().is_some_and(|&t| t > width) {
+                self.indents.pop();
+                self.out.push((at, Tok::Dedent, at));
+            }
+            if self.indents.last() != Some(&width) {
+                diags.push(
+                    Diagnostic::error(
+                        "E0003",
+                        Span::new(line_start, at),
+                        "this line's indentation does not match any outer block",
+                    )
+                    .help("indent it exactly as far as the block it belongs to"),
+                );
+                if let Some(top) = self.indents.last_mut() {
+                    *top = width;
+                }
+            }
+        }
+        self.block_opened = false;
+    }
+}
+
+/// Does this token, first on a physical line, begin a new statement?
+fn starts_statement(tok: RawTok, lexer: &logos::Lexer<'_, RawTok>) -> bool {
+    use RawTok::*;
+    match tok {
+        Def | Import | From | Return | If | For | While | Class | With | Try | Elif | Else
+        | Except | Finally | At => true,
+        Name => {
+            // `name = ...` (an assignment, not a keyword argument `name=` that
+            // continues a call: those are indented further).
+            let mut peek = lexer.clone();
+            matches!(peek.next(), Some(Ok(Eq)))
+        }
+        _ => false,
+    }
 }
 
 fn too_complex(at: usize, what: String) -> Diagnostic {
@@ -218,10 +363,7 @@ fn lex_error(text: &str, start: usize, end: usize, diags: &mut Vec<Diagnostic>) 
         let d = Diagnostic::error(
             "E0001",
             span,
-            format!(
-                "unexpected character `{}` in PxL source",
-                c.escape_default()
-            ),
+            format!("unexpected character {c:?} in PxL source"),
         );
         match c {
             '$' | '?' | '`' | '!' => d.help("PxL is a Python subset; this character has no meaning outside strings and comments"),
@@ -267,7 +409,7 @@ mod tests {
             kinds("x = r'a\\'b' + '''q\nw'''"),
             "x Eq r'a\\'b' Plus '''q\nw''' NL"
         );
-        assert_eq!(kinds("x = 'abc"), "x Eq NL !E0002");
+        assert_eq!(kinds("x = 'abc"), "x Eq '' NL !E0002");
         assert_eq!(kinds("x = $"), "x Eq NL !E0001");
         assert_eq!(
             kinds("if a:\n    b\n  c\n"),

@@ -74,3 +74,17 @@ fn huge_inputs_do_not_overflow() {
     let src = format!("x = {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
     assert_eq!(codes(&src), vec!["E0006"]);
 }
+
+#[test]
+fn non_ascii_text() {
+    for src in [
+        "'''é'''\n",
+        "x = '''日本\\'''語'''\n",
+        "x = 'é'\n",
+        "# é\nx = \"ü\"\n",
+        "x = '''é",
+    ] {
+        let _ = parse(src);
+    }
+    assert!(parse("x = '''é'''\n").diagnostics.is_empty());
+}

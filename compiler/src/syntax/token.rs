@@ -181,13 +181,14 @@ pub(crate) enum RawTok {
 fn triple(lex: &mut logos::Lexer<'_, RawTok>, close: &str) -> bool {
     let rest = lex.remainder();
     let bytes = rest.as_bytes();
+    let close = close.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' {
             i += 2;
             continue;
         }
-        if rest[i..].starts_with(close) {
+        if bytes[i..].starts_with(close) {
             lex.bump(i + close.len());
             return true;
         }

@@ -177,7 +177,27 @@ impl Function {
         };
         match self.spec.semantic {
             SemRule::Fixed => overload.ret_semantic,
-            SemRule::Inherit => overload.ret_semantic.or_else(|| inherit(arg_semantics)),
+            // One argument (abs, negate, min, max, any, ...): its meaning carries
+            // over. Several (arithmetic): only quantities carry over, and never
+            // into a string (concatenation) or a time (time - duration is a time).
+            SemRule::Inherit if arg_semantics.len() <= 1 => {
+                overload.ret_semantic.or_else(|| inherit(arg_semantics))
+            }
+            SemRule::Inherit => overload.ret_semantic.or_else(|| {
+                if matches!(overload.ret, DataType::String | DataType::Time64Ns) {
+                    return None;
+                }
+                inherit(arg_semantics).filter(|s| {
+                    matches!(
+                        s,
+                        S::Bytes
+                            | S::DurationNs
+                            | S::ThroughputPerNs
+                            | S::ThroughputBytesPerNs
+                            | S::Percent
+                    )
+                })
+            }),
             SemRule::InheritFromValues => overload
                 .ret_semantic
                 .or_else(|| inherit(arg_semantics.get(1..).unwrap_or(&[]))),

@@ -85,3 +85,29 @@ fn covers_pixie_surface() {
         missing.join("\n")
     );
 }
+
+#[test]
+fn arithmetic_keeps_only_quantities() {
+    use SemanticType as S;
+    let add = registry().get("add").unwrap();
+    let o = add.resolve(&[DataType::String, DataType::String]).unwrap();
+    assert_eq!(
+        add.result_semantic(o, &[Some(S::HttpReqMethod), None]),
+        None
+    );
+    let o = add.resolve(&[DataType::Int64, DataType::Int64]).unwrap();
+    assert_eq!(
+        add.result_semantic(o, &[Some(S::Bytes), None]),
+        Some(S::Bytes)
+    );
+    assert_eq!(add.result_semantic(o, &[Some(S::Port), None]), None);
+    let sub = registry().get("subtract").unwrap();
+    let o = sub.resolve(&[DataType::Time64Ns, DataType::Int64]).unwrap();
+    assert_eq!(sub.result_semantic(o, &[None, Some(S::DurationNs)]), None);
+    let abs = registry().get("abs").unwrap();
+    let o = abs.resolve(&[DataType::Int64]).unwrap();
+    assert_eq!(
+        abs.result_semantic(o, &[Some(S::DurationNs)]),
+        Some(S::DurationNs)
+    );
+}
