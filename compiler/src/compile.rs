@@ -133,11 +133,11 @@ fn compile(src: &str, vis_json: Option<&str>, opts: &CompileOptions) -> Compilat
             .help("fix these and check again"),
         );
     }
-    let plan = ev.finish_plan();
     let mut analysis = std::mem::take(&mut ev.analysis);
     if analysis.enabled {
         analysis.frames = ev.nodes.iter().map(|n| n.relation.clone()).collect();
     }
+    let plan = ev.finish_plan();
     Compilation {
         plan,
         diagnostics,

@@ -18,3 +18,6 @@ mod table_data;
 pub mod tables;
 
 pub use datatype::{DataType, Pattern, SemanticType};
+
+/// Source of the `pxviews` library, imported by scripts with `import pxviews`.
+pub const PXVIEWS_SOURCE: &str = include_str!("../pxl/pxviews.pxl");

@@ -1109,16 +1109,67 @@ impl Evaluator {
     }
 
     pub(crate) fn pxviews_attr(&mut self, name: &str, span: Span) -> Value {
-        self.push(
-            Diagnostic::error(
-                "E0204",
-                span,
+        let scope = self.pxviews_scope();
+        let found = scope.borrow().vars.get(name).cloned();
+        match found {
+            Some(v) if !name.starts_with('_') => v,
+            _ => {
+                let names: Vec<String> = scope
+                    .borrow()
+                    .vars
+                    .iter()
+                    .filter(|(k, v)| !k.starts_with('_') && matches!(v, Value::UserFn(_)))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                let mut d = Diagnostic::error(
+                    "E0204",
+                    span,
+                    format!("module `pxviews` has no function `{name}`"),
+                );
+                if let Some(s) = closest(name, names.iter().map(String::as_str)) {
+                    d = d.help(format!("did you mean `pxviews.{s}`?")).suggest(s);
+                }
+                self.push(d)
+            }
+        }
+    }
+
+    /// The bundled pxviews library, evaluated once per compilation in its own
+    /// module scope. Its own diagnostics are internal errors.
+    fn pxviews_scope(&mut self) -> Rc<RefCell<Scope>> {
+        if let Some(s) = &self.pxviews {
+            return s.clone();
+        }
+        let parsed = crate::syntax::parse(pxl_stdlib::PXVIEWS_SOURCE);
+        let scope = Rc::new(RefCell::new(Scope::default()));
+        self.pxviews = Some(scope.clone());
+        let before = self.diags.len();
+        let saved = std::mem::replace(&mut self.analysis.enabled, false);
+        self.defining_library = Some("pxviews");
+        for stmt in &parsed.module.body {
+            self.exec_library(stmt, &scope);
+        }
+        self.defining_library = None;
+        self.analysis.enabled = saved;
+        let library_errors: Vec<String> = parsed
+            .diagnostics
+            .iter()
+            .chain(self.diags[before..].iter())
+            .filter(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .collect();
+        self.diags.truncate(before);
+        if !library_errors.is_empty() {
+            self.error(
+                "E9999",
+                Span::default(),
                 format!(
-                    "`pxviews.{name}` is not available: pxl does not bundle the pxviews library yet"
+                    "internal error: the bundled pxviews library does not compile: {}",
+                    library_errors.join("; ")
                 ),
-            )
-            .help("inline the view with px.DataFrame and DataFrame operations"),
-        )
+            );
+        }
+        scope
     }
 }
 

@@ -49,12 +49,15 @@ pub(crate) struct Evaluator {
     /// Set while evaluating the arguments of `.agg(...)`: lambdas are allowed there.
     in_agg_args: bool,
     pub analysis: Analysis,
-    default_cache: HashMap<String, Option<Expr>>,
     /// Depth of user-function calls being evaluated.
     in_function: usize,
     /// Output names of vis.json functions (other sinks avoid them).
     pub reserved_names: std::collections::HashSet<String>,
     taken_names: std::collections::HashSet<String>,
+    /// Set while a bundled library's module code runs.
+    pub defining_library: Option<&'static str>,
+    /// The bundled pxviews library's module scope, once imported.
+    pub pxviews: Option<Rc<RefCell<Scope>>>,
     /// Columns whose assignment failed: later uses are not reported again.
     pub failed_columns: std::collections::HashSet<String>,
 }
@@ -74,9 +77,10 @@ impl Evaluator {
             expr_depth: 0,
             in_agg_args: false,
             analysis: Analysis::new(true),
-            default_cache: HashMap::new(),
             in_function: 0,
             failed_columns: std::collections::HashSet::new(),
+            pxviews: None,
+            defining_library: None,
             reserved_names: std::collections::HashSet::new(),
             taken_names: std::collections::HashSet::new(),
         }
@@ -167,7 +171,7 @@ impl Evaluator {
     }
 
     /// The plan: nodes reachable from a sink, in creation order.
-    pub fn finish_plan(&self) -> Plan {
+    pub fn finish_plan(&mut self) -> Plan {
         let mut keep = vec![false; self.nodes.len()];
         let mut stack: Vec<NodeId> = self.sinks.clone();
         while let Some(id) = stack.pop() {
@@ -175,8 +179,9 @@ impl Evaluator {
                 stack.extend(self.nodes[id].inputs.iter().copied());
             }
         }
+        let nodes = std::mem::take(&mut self.nodes);
         Plan {
-            nodes: self.nodes.iter().filter(|n| keep[n.id]).cloned().collect(),
+            nodes: nodes.into_iter().filter(|n| keep[n.id]).collect(),
         }
     }
 
@@ -198,6 +203,11 @@ impl Evaluator {
         if let Flow::Return(_) = self.exec_block(&module.body, &scope) {
             // Reported where the `return` was.
         }
+    }
+
+    /// Run one module-level statement of a bundled library.
+    pub(crate) fn exec_library(&mut self, stmt: &Stmt, scope: &Rc<RefCell<Scope>>) {
+        let _ = self.exec(stmt, scope);
     }
 
     fn exec_block(&mut self, body: &[Stmt], scope: &Rc<RefCell<Scope>>) -> Flow {
@@ -558,6 +568,7 @@ impl Evaluator {
             def: Rc::new(def.clone()),
             scope: scope.clone(),
             annotations,
+            library: self.defining_library,
         });
         let params: Vec<String> = def.params.iter().map(|p| p.name.name.clone()).collect();
         self.analysis.define(
@@ -619,9 +630,19 @@ impl Evaluator {
         }
         self.call_depth += 1;
         self.in_function += 1;
+        let before = self.diags.len();
         let flow = self.exec_block(&f.def.body, &child);
         self.in_function -= 1;
         self.call_depth -= 1;
+        if let Some(lib) = f.library {
+            // Problems inside a library function are reported at the call.
+            for d in &mut self.diags[before..] {
+                d.message = format!("inside `{lib}.{}`: {}", f.def.name.name, d.message);
+                d.span = span;
+                d.labels.clear();
+                d.suggestions.clear();
+            }
+        }
         match flow {
             Flow::Return(v) => v,
             Flow::Normal => Value::None,
@@ -810,15 +831,23 @@ impl Evaluator {
 
     /// Evaluate a default-value snippet from the stdlib (`[]`, `'output'`, `None`).
     pub fn eval_default(&mut self, source: &str, span: Span) -> Value {
-        if !self.default_cache.contains_key(source) {
-            let parsed = crate::syntax::parse(&format!("{source}\n"));
-            let expr = match parsed.module.body.first().map(|s| &s.kind) {
-                Some(StmtKind::Expr(e)) if parsed.diagnostics.is_empty() => Some(e.clone()),
-                _ => None,
-            };
-            self.default_cache.insert(source.to_string(), expr);
+        thread_local! {
+            /// Parsed default-value snippets; the stdlib has a few dozen.
+            static DEFAULTS: RefCell<HashMap<String, Option<Expr>>> = RefCell::new(HashMap::new());
         }
-        match self.default_cache.get(source).cloned().flatten() {
+        let cached = DEFAULTS.with(|d| {
+            d.borrow_mut()
+                .entry(source.to_string())
+                .or_insert_with(|| {
+                    let parsed = crate::syntax::parse(&format!("{source}\n"));
+                    match parsed.module.body.into_iter().next().map(|s| s.kind) {
+                        Some(StmtKind::Expr(e)) if parsed.diagnostics.is_empty() => Some(e),
+                        _ => None,
+                    }
+                })
+                .clone()
+        });
+        match cached {
             Some(mut e) => {
                 relocate(&mut e, span);
                 let globals = self.globals.clone();

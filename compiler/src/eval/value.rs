@@ -103,6 +103,9 @@ pub(crate) struct UserFn {
     pub scope: Rc<RefCell<Scope>>,
     /// Evaluated annotation of each parameter (for vis.json argument conversion).
     pub annotations: Vec<Option<Value>>,
+    /// The bundled library it comes from (`pxviews`), if any: its spans are
+    /// not in the user's script.
+    pub library: Option<&'static str>,
 }
 
 #[derive(Debug)]

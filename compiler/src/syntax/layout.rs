@@ -195,6 +195,10 @@ impl<'a> State<'a> {
         if !compound || self.top_colon {
             return;
         }
+        // Only when the header is otherwise complete: `def f(...)`.
+        if first == Def && !matches!(self.line.last(), Some((_, Tok::P(RPar), _))) {
+            return;
+        }
         let end = self.line.last().map_or(0, |t| t.2);
         diags.push(
             Diagnostic::error(

@@ -29,12 +29,30 @@ pub fn parse(src: &str) -> Parsed {
     let mut diagnostics = Vec::new();
     let tokens = layout(src, &mut diagnostics);
     let mut ctx = ParseCtx { diagnostics };
+    let parser = super::grammar::ModuleParser::new();
     let iter = tokens.iter().map(|&(l, t, r)| Ok::<_, Never>((l, t, r)));
-    let module = match super::grammar::ModuleParser::new().parse(&mut ctx, iter) {
+    let module = match parser.parse(&mut ctx, iter) {
         Ok(m) => m,
         Err(e) => {
+            // Unrecoverable (typically the file ends inside a statement): keep
+            // every complete top-level statement before the failing one.
+            let at = match &e {
+                ParseError::UnrecognizedEof { location, .. }
+                | ParseError::InvalidToken { location } => *location,
+                ParseError::UnrecognizedToken { token, .. } | ParseError::ExtraToken { token } => {
+                    token.0
+                }
+                ParseError::User { error } => match *error {},
+            };
             ctx.diagnostics.push(convert_error(e, src.len()));
-            Module { body: Vec::new() }
+            let cut = statement_start_before(&tokens, at);
+            let mut retry = ParseCtx::default();
+            let prefix = tokens[..cut]
+                .iter()
+                .map(|&(l, t, r)| Ok::<_, Never>((l, t, r)));
+            parser
+                .parse(&mut retry, prefix)
+                .unwrap_or(Module { body: Vec::new() })
         }
     };
     let mut diagnostics = ctx.diagnostics;
@@ -43,6 +61,27 @@ pub fn parse(src: &str) -> Parsed {
         module,
         diagnostics,
     }
+}
+
+/// Index of the last top-level statement start before byte offset `at`.
+fn statement_start_before(tokens: &[(usize, Tok<'_>, usize)], at: usize) -> usize {
+    let mut depth = 0i32;
+    let mut best = 0;
+    for (i, (l, t, _)) in tokens.iter().enumerate() {
+        if *l >= at && i > 0 {
+            break;
+        }
+        let boundary = i == 0 || matches!(tokens[i - 1].1, Tok::Newline | Tok::Dedent);
+        if boundary && depth == 0 && !matches!(t, Tok::Dedent) {
+            best = i;
+        }
+        match t {
+            Tok::Indent => depth += 1,
+            Tok::Dedent => depth -= 1,
+            _ => {}
+        }
+    }
+    best
 }
 
 impl ParseCtx {

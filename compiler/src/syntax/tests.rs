@@ -88,3 +88,10 @@ fn non_ascii_text() {
     }
     assert!(parse("x = '''é'''\n").diagnostics.is_empty());
 }
+
+#[test]
+fn error_at_end_of_file_keeps_earlier_statements() {
+    let p = parse("import px\nx = 1\ndef stats():\n");
+    assert_eq!(p.module.body.len(), 2, "{:?}", p.diagnostics);
+    assert_eq!(p.diagnostics.len(), 1);
+}
