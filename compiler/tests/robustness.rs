@@ -95,3 +95,19 @@ fn arbitrary_bytes_never_panic() {
         let _ = codes(src);
     }
 }
+
+/// Found by the fuzzer: an error inside a pxviews function carried a span
+/// into the library's text, past the end of the script.
+#[test]
+fn library_errors_point_into_the_script() {
+    let src = "import px\nimport pxviews\ndf = pxviews.inbound_http_summary('\u{1}\u{0}m', '-0m')\npx.display(df)\n";
+    let opts = CompileOptions {
+        analysis: true,
+        ..CompileOptions::default()
+    };
+    let c = check_source(src, &opts);
+    assert!(c.has_errors());
+    for d in &c.diagnostics {
+        assert!(d.span.end as usize <= src.len(), "{d:?}");
+    }
+}

@@ -523,6 +523,19 @@ impl Evaluator {
         let items = match spec {
             Value::Tuple(items) | Value::List(items) if items.len() >= 2 => items.clone(),
             Value::Error => return None,
+            Value::Tuple(items) | Value::List(items) if items.len() == 1 => {
+                self.push(
+                    Diagnostic::error(
+                        "E0502",
+                        span,
+                        format!("agg spec `{name}` names no column to aggregate"),
+                    )
+                    .help(format!(
+                        "put the column before the aggregate: `{name}=('column', ...)`"
+                    )),
+                );
+                return None;
+            }
             _ => {
                 self.push(
                     Diagnostic::error(

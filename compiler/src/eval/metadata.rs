@@ -167,8 +167,16 @@ impl Evaluator {
         let cands: Vec<String> = candidates.iter().map(|c| format!("`{c}`")).collect();
         self.push(
             Diagnostic::error("E0305", span, format!("cannot compute metadata `{key}`: the DataFrame has none of the columns it is derived from"))
-                .note(format!("`{key}` needs one of {}", cands.join(", ")))
-                .help("read metadata before dropping or aggregating away `upid`, or keep the key column in the groupby"),
+                .note(if cands.len() == 1 {
+                    format!("`{key}` is derived from {}", cands[0])
+                } else {
+                    format!("`{key}` can be derived from any of {}", cands.join(", "))
+                })
+                .help(if rel.index("upid").is_none() && candidates.contains(&"upid") {
+                    "read metadata before an aggregation or selection removes its key column, or keep the key column in the groupby"
+                } else {
+                    "keep one of those columns in the DataFrame"
+                }),
         );
         None
     }

@@ -166,13 +166,14 @@ impl Evaluator {
             format!("{what} cannot be applied to ({})", given.join(", ")),
         )
         .note(format!("it accepts {}", accepted.join(", ")));
-        if given.contains(&"STRING")
-            && func.name() != "add"
-            && accepted.iter().any(|a| a.contains("INT64"))
-        {
-            d = d.help(
-                "convert text with `px.atoi(s, default)` or compare against a string literal",
-            );
+        let numeric = given.iter().any(|g| *g == "INT64" || *g == "FLOAT64");
+        let is_operator = operator_symbol(func.name()).is_some();
+        if is_operator && given.contains(&"STRING") && numeric {
+            d = d.help(if func.name() == "add" {
+                "to build text, convert the number with `px.itoa(n)`; to add numbers, convert the text with `px.atoi(s, default)`"
+            } else {
+                "convert text with `px.atoi(s, default)`, or compare against a string literal"
+            });
         } else if given.contains(&"TIME64NS") && given.contains(&"INT64") {
             d = d.help("convert with `px.time_to_int64(t)` or `px.int64_to_time(n)` so both sides have the same type");
         }
