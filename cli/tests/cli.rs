@@ -124,3 +124,55 @@ fn not_utf8_is_a_clear_io_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not UTF-8"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pxl-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn manifest_problems_are_reported() {
+    let dir = temp_dir("manifest");
+    std::fs::write(
+        dir.join("s.pxl"),
+        "import px\npx.display(px.DataFrame('http_events'))\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("manifest.yaml"), "short: x\nlong: y\nauthor: me\n").unwrap();
+    let out = pxl(&["check", dir.to_str().unwrap()], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("W0604") && err.contains("author"), "{err}");
+    std::fs::write(dir.join("manifest.yaml"), "short: [unclosed\n").unwrap();
+    let out = pxl(&["check", dir.to_str().unwrap()], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("E0609"), "{err}");
+    std::fs::write(dir.join("manifest.yaml"), "hidden: maybe\n").unwrap();
+    let out = pxl(&["check", dir.to_str().unwrap()], None);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E0609"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn script_directory_needs_exactly_one_pxl() {
+    let dir = temp_dir("layout");
+    for f in ["a.pxl", "b.pxl"] {
+        std::fs::write(
+            dir.join(f),
+            "import px\npx.display(px.DataFrame('http_events'))\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("vis.json"), "{}").unwrap();
+    let out = pxl(&["check", dir.to_str().unwrap()], None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("E0610") && err.contains("2 .pxl files"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
