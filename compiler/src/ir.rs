@@ -84,6 +84,21 @@ pub struct TypedExpr {
     pub semantic: Option<SemanticType>,
 }
 
+impl TypedExpr {
+    /// A reference to column `index` of `rel`.
+    pub fn column(rel: &Relation, index: usize) -> TypedExpr {
+        let c = &rel.columns[index];
+        TypedExpr {
+            expr: ScalarExpr::Column {
+                name: c.name.clone(),
+                index,
+            },
+            ty: c.ty,
+            semantic: c.semantic,
+        }
+    }
+}
+
 /// One output of an aggregation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AggExpr {

@@ -736,17 +736,6 @@ impl Evaluator {
         }
         let mut counter = 0;
         let post = self.extract_aggs(&body, name, &mut counter, rel, origin, values)?;
-        if counter == 0 {
-            self.push(
-                Diagnostic::error(
-                    "E0502",
-                    l.body.span,
-                    "the lambda does not call an aggregate",
-                )
-                .help("wrap the column in an aggregate: `lambda x: px.mean(x >= 400)`"),
-            );
-            return None;
-        }
         let _ = span;
         Some(Some(post))
     }

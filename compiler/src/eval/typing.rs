@@ -101,28 +101,12 @@ impl Evaluator {
         node: &UNode,
     ) -> Option<TypedExpr> {
         if let Some(index) = rel.index(name) {
-            let c = &rel.columns[index];
-            return Some(TypedExpr {
-                expr: ScalarExpr::Column {
-                    name: c.name.clone(),
-                    index,
-                },
-                ty: c.ty,
-                semantic: c.semantic,
-            });
+            return Some(TypedExpr::column(rel, index));
         }
         if name == "resp_latency"
             && let Some(index) = rel.index("latency")
         {
-            let c = &rel.columns[index];
-            return Some(TypedExpr {
-                expr: ScalarExpr::Column {
-                    name: c.name.clone(),
-                    index,
-                },
-                ty: c.ty,
-                semantic: c.semantic,
-            });
+            return Some(TypedExpr::column(rel, index));
         }
         if IMPLICIT.contains(&name) {
             return self.resolve_metadata(name, rel, node.span);
