@@ -35,17 +35,21 @@ impl Evaluator {
                     BinOp::MatMul => "matrix multiplication has no meaning in PxL",
                     _ => "bitwise operators are not available in PxL",
                 };
-                return self.push(
-                    Diagnostic::error(
-                        "E0103",
-                        span,
-                        format!("operator `{}` is not supported in PxL", other.symbol()),
-                    )
-                    .help(help),
-                );
+                return self.unsupported_operator(other.symbol(), help, span);
             }
         };
         self.apply_op(name, vec![l, r], span)
+    }
+
+    fn unsupported_operator(&mut self, symbol: &str, help: &str, span: Span) -> Value {
+        self.push(
+            Diagnostic::error(
+                "E0103",
+                span,
+                format!("operator `{symbol}` is not supported in PxL"),
+            )
+            .help(help),
+        )
     }
 
     pub(crate) fn unary(&mut self, op: UnaryOp, v: Value, span: Span) -> Value {
@@ -72,14 +76,7 @@ impl Evaluator {
                     }
                     _ => "compare with `==` / `!=`",
                 };
-                return self.push(
-                    Diagnostic::error(
-                        "E0103",
-                        span,
-                        format!("operator `{}` is not supported in PxL", other.symbol()),
-                    )
-                    .help(help),
-                );
+                return self.unsupported_operator(other.symbol(), help, span);
             }
         };
         self.apply_op(name, vec![l, r], span)
