@@ -5,6 +5,11 @@
 //! `cargo bench -p pxl-compiler --bench check`
 
 use criterion::Criterion;
+
+/// The same allocator as the `pxl` binary, so the numbers are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use pxl_compiler::{CompileOptions, check_script, check_source};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

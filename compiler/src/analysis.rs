@@ -6,7 +6,7 @@
 use crate::ir::{NodeId, Relation};
 use crate::span::Span;
 use pxl_stdlib::{DataType, SemanticType};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SymbolKind {

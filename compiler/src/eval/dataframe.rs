@@ -12,8 +12,8 @@ use crate::ir::{
 use crate::span::Span;
 use pxl_stdlib::functions::{CompileTimeSpec, FnKind};
 use pxl_stdlib::{DataType, SemanticType};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 impl Evaluator {
@@ -79,7 +79,7 @@ impl Evaluator {
         let rel = self.relation(df);
         let origin = self.origin_rc(df);
         let mut exprs = Vec::new();
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::default();
         let mut ok = true;
         for (name, s) in names {
             if let Some(prev) = seen.insert(name.clone(), *s) {
@@ -689,7 +689,7 @@ impl Evaluator {
             return None;
         }
         let scope = Rc::new(RefCell::new(Scope {
-            vars: HashMap::new(),
+            vars: HashMap::default(),
             parent: Some(l.scope.clone()),
         }));
         for (p, c) in l.params.iter().zip(cols) {
@@ -930,7 +930,7 @@ impl Evaluator {
                 columns.push(ColumnType { name, ..c.clone() });
             }
         }
-        let mut seen = HashMap::new();
+        let mut seen = HashMap::default();
         for c in &columns {
             if seen.insert(c.name.clone(), ()).is_some() {
                 return self.push(

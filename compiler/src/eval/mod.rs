@@ -18,8 +18,8 @@ use crate::ir::{Literal, Node, NodeId, Op, Plan, Relation};
 use crate::span::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Stmt, StmtKind};
 use pxl_stdlib::functions::{DATAFRAME_METHODS, MODULE_FUNCTIONS, TYPE_OBJECTS, registry};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 pub(crate) use value::{MAX_EXPR_DEPTH, ModuleKind, Scope, UKind, UserFn, Value};
@@ -52,14 +52,14 @@ pub(crate) struct Evaluator {
     /// Depth of user-function calls being evaluated.
     in_function: usize,
     /// Output names of vis.json functions (other sinks avoid them).
-    pub reserved_names: std::collections::HashSet<String>,
-    taken_names: std::collections::HashSet<String>,
+    pub reserved_names: rustc_hash::FxHashSet<String>,
+    taken_names: rustc_hash::FxHashSet<String>,
     /// Set while a bundled library's module code runs.
     pub defining_library: Option<&'static str>,
     /// The bundled pxviews library's module scope, once imported.
     pub pxviews: Option<Rc<RefCell<Scope>>>,
     /// Columns whose assignment failed: later uses are not reported again.
-    pub failed_columns: std::collections::HashSet<String>,
+    pub failed_columns: rustc_hash::FxHashSet<String>,
 }
 
 impl Evaluator {
@@ -69,7 +69,7 @@ impl Evaluator {
             nodes: Vec::new(),
             origins: Vec::new(),
             sinks: Vec::new(),
-            sink_names: HashMap::new(),
+            sink_names: HashMap::default(),
             globals: Rc::new(RefCell::new(Scope::default())),
             display_enabled: true,
             now_ns,
@@ -78,11 +78,11 @@ impl Evaluator {
             in_agg_args: false,
             analysis: Analysis::new(true),
             in_function: 0,
-            failed_columns: std::collections::HashSet::new(),
+            failed_columns: rustc_hash::FxHashSet::default(),
             pxviews: None,
             defining_library: None,
-            reserved_names: std::collections::HashSet::new(),
-            taken_names: std::collections::HashSet::new(),
+            reserved_names: rustc_hash::FxHashSet::default(),
+            taken_names: rustc_hash::FxHashSet::default(),
         }
     }
 
@@ -616,7 +616,7 @@ impl Evaluator {
             );
         }
         let child = Rc::new(RefCell::new(Scope {
-            vars: HashMap::new(),
+            vars: HashMap::default(),
             parent: Some(f.scope.clone()),
         }));
         for (p, v) in f.def.params.iter().zip(bound) {
@@ -833,7 +833,7 @@ impl Evaluator {
     pub fn eval_default(&mut self, source: &str, span: Span) -> Value {
         thread_local! {
             /// Parsed default-value snippets; the stdlib has a few dozen.
-            static DEFAULTS: RefCell<HashMap<String, Option<Expr>>> = RefCell::new(HashMap::new());
+            static DEFAULTS: RefCell<HashMap<String, Option<Expr>>> = RefCell::new(HashMap::default());
         }
         let cached = DEFAULTS.with(|d| {
             d.borrow_mut()

@@ -8,8 +8,8 @@ use crate::ir::{Literal, NodeId};
 use crate::span::Span;
 use crate::syntax::ast::{Expr, FunctionDef, Ident};
 use pxl_stdlib::functions::{CompileTimeSpec, Function, TypeObject};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 /// Deepest compile-time expression tree the compiler builds.
