@@ -23,7 +23,7 @@ pub struct CheckArgs {
     quiet: bool,
 }
 
-fn parse_arg(s: &str) -> Result<(String, String), String> {
+pub fn parse_arg(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err(format!("`{s}` is not NAME=VALUE")),

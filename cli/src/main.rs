@@ -6,6 +6,7 @@
 
 mod check;
 mod render;
+mod run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,11 +32,31 @@ enum Command {
     /// a script from standard input. Exit status: 0 when there is no error,
     /// 1 when a script has an error, 2 on a usage or I/O error.
     Check(check::CheckArgs),
+    /// Run a script over recorded data and print its output tables.
+    ///
+    /// Exit status: 0 on success, 1 when the script, the data or the query
+    /// fails (with one line saying why), 2 on a usage error.
+    Run(run::RunArgs),
+    /// Show how a script runs: each output's operators with their columns
+    /// and types, and what every table scan reads (columns, time range,
+    /// pushed-down filters).
+    Explain(run::ExplainArgs),
+    /// Work with the bundled scripts (`px/http_data`, ...).
+    Scripts {
+        #[command(subcommand)]
+        command: ScriptsCommand,
+    },
     /// Explain a diagnostic code, e.g. `pxl explain-error E0302`.
     ExplainError {
         /// The code, as printed in brackets after `error`/`warning`.
         code: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ScriptsCommand {
+    /// List the bundled scripts with a one-line description each.
+    List,
 }
 
 fn main() -> ExitCode {
@@ -49,6 +70,11 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Explain(args) => run::explain(&args),
+        Command::Scripts {
+            command: ScriptsCommand::List,
+        } => run::list_scripts(),
         Command::ExplainError { code } => match pxl_compiler::codes::lookup(&code) {
             Some(c) => {
                 println!("{}: {}\n\n{}", c.code, c.title, c.explanation);

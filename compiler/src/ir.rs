@@ -265,6 +265,13 @@ impl Plan {
         out
     }
 
+    /// The tree under one node (usually a sink), indented by `depth` levels.
+    pub fn render_from(&self, id: NodeId, depth: usize) -> String {
+        let mut out = String::new();
+        self.render_node(id, depth, &mut out);
+        out
+    }
+
     fn render_node(&self, id: NodeId, depth: usize, out: &mut String) {
         let Some(node) = self.node(id) else { return };
         let pad = "  ".repeat(depth);

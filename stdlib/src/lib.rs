@@ -14,6 +14,7 @@
 pub mod datatype;
 pub mod functions;
 pub mod reference;
+pub mod scripts;
 mod table_data;
 pub mod tables;
 
@@ -21,3 +22,6 @@ pub use datatype::{DataType, Pattern, SemanticType};
 
 /// Source of the `pxviews` library, imported by scripts with `import pxviews`.
 pub const PXVIEWS_SOURCE: &str = include_str!("../pxl/pxviews.pxl");
+
+#[cfg(feature = "runtime")]
+pub mod runtime;

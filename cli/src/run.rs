@@ -1,0 +1,384 @@
+//! `pxl run`, `pxl explain` and `pxl scripts`.
+
+use crate::check::parse_arg;
+use crate::render::{Format as DiagFormat, Renderer};
+use datafusion::catalog::TableProvider;
+use pxl_carnot::{TableStore, load_dir};
+use pxl_compiler::script::{ScriptInput, compile_input, discover};
+use pxl_compiler::{CompileOptions, Severity};
+use pxl_exec::Engine;
+use pxl_exec::format::{Format, render, truncation_notes};
+use pxl_planner::{Functions, lower};
+use pxl_stdlib::runtime::metadata::{Metadata, MetadataIndex};
+use pxl_stdlib::runtime::{ExecEnv, table_schema};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The script: a .pxl file, a script directory (with vis.json), a
+    /// bundled script name such as `px/http_data`, or `-` for stdin.
+    #[arg(value_name = "SCRIPT")]
+    script: String,
+    /// Directory of recorded tables (`<table>.parquet` or `<table>.arrow`,
+    /// plus `metadata.json`), e.g. made by `pxl datagen`.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Set a vis.json variable: `--arg start_time=-30m` (repeatable).
+    #[arg(long = "arg", value_name = "NAME=VALUE", value_parser = parse_arg)]
+    args: Vec<(String, String)>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutFormat::Table)]
+    format: OutFormat,
+    /// Print at most this many rows per output table; a note on stderr says
+    /// when rows were cut. 0 means no limit.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    max_rows: usize,
+    /// What relative times (`-5m`) are measured from: RFC 3339
+    /// (`2026-11-21T07:00:00Z`), `YYYY-MM-DD HH:MM:SS` (UTC) or integer
+    /// nanoseconds. Default: now, or the newest `time_` in DIR when the data
+    /// is older.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExplainArgs {
+    /// The script, as for `pxl run`.
+    #[arg(value_name = "SCRIPT")]
+    script: String,
+    /// Plan against this data directory (default: empty tables).
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Set a vis.json variable (repeatable).
+    #[arg(long = "arg", value_name = "NAME=VALUE", value_parser = parse_arg)]
+    args: Vec<(String, String)>,
+    /// What relative times are measured from (as for `pxl run`).
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+    /// Also print DataFusion's physical plan.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// An error of `pxl run`: printed as one line, exit code 1 (or 2 for usage).
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+fn fail(message: impl Into<String>) -> Failure {
+    Failure {
+        message: message.into(),
+        code: 1,
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure {
+        message: message.into(),
+        code: 2,
+    }
+}
+
+fn wall_clock_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Days since 1970-01-01 of a civil date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `--now`: integer ns, RFC 3339 or `YYYY-MM-DD HH:MM:SS[.frac]`
+/// (UTC unless an offset `Z`/`+hh:mm` is given).
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(ns) = t.parse::<i64>() {
+        return Ok(ns);
+    }
+    let bad = || format!("`{s}` is not a time (use RFC 3339 like 2026-11-21T07:00:00Z, or nanoseconds)");
+    if t.len() < 19 {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| t.get(r).and_then(|x| x.parse::<i64>().ok());
+    let (Some(y), Some(mo), Some(d), Some(h), Some(mi), Some(sec)) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    ) else {
+        return Err(bad());
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return Err(bad());
+    }
+    let mut rest = &t[19..];
+    let mut frac_ns = 0i64;
+    if let Some(r) = rest.strip_prefix('.') {
+        let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
+        rest = &r[digits.len()..];
+        let mut padded = digits.clone();
+        padded.truncate(9);
+        while padded.len() < 9 {
+            padded.push('0');
+        }
+        frac_ns = padded.parse().map_err(|_| bad())?;
+    }
+    let offset_s = match rest.trim() {
+        "" | "Z" | "z" => 0,
+        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
+            let sign = if o.starts_with('-') { -1 } else { 1 };
+            let oh: i64 = o[1..3].parse().map_err(|_| bad())?;
+            let om: i64 = o[4..6].parse().map_err(|_| bad())?;
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return Err(bad()),
+    };
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset_s;
+    Ok(secs * 1_000_000_000 + frac_ns)
+}
+
+/// The script named on the command line.
+fn load_script(spec: &str) -> Result<ScriptInput, Failure> {
+    if spec == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| usage(format!("cannot read standard input: {e}")))?;
+        return Ok(ScriptInput {
+            name: "<stdin>".into(),
+            pxl_path: "<stdin>".into(),
+            pxl: text,
+            vis: None,
+            manifest: None,
+        });
+    }
+    let path = Path::new(spec);
+    if path.exists() {
+        let found = discover(path).map_err(|e| usage(e.to_string()))?;
+        if let Some(p) = found.problems.first() {
+            return Err(fail(format!("{}: {}", p.path.display(), p.message)));
+        }
+        let mut scripts = found.scripts;
+        return match scripts.len() {
+            1 => Ok(scripts.remove(0)),
+            0 => Err(usage(format!("no .pxl script found at {spec}"))),
+            n => Err(usage(format!(
+                "{spec} holds {n} scripts; `pxl run` runs one (name its directory or file)"
+            ))),
+        };
+    }
+    match pxl_stdlib::scripts::find(spec) {
+        Some(b) => Ok(ScriptInput {
+            name: b.name.into(),
+            pxl_path: format!("{}.pxl", b.name).into(),
+            pxl: b.pxl.into(),
+            vis: b.vis.map(|v| (PathBuf::from(format!("{}/vis.json", b.name)), v.into())),
+            manifest: b
+                .manifest
+                .map(|m| (PathBuf::from(format!("{}/manifest.yaml", b.name)), m.into())),
+        }),
+        None => Err(usage(format!(
+            "`{spec}` is neither a file nor a bundled script (see `pxl scripts list`)"
+        ))),
+    }
+}
+
+struct Prepared {
+    plan: pxl_compiler::ir::Plan,
+    outputs: Vec<pxl_planner::Output>,
+    now_ns: i64,
+}
+
+/// Compiles and plans a script against a store; prints diagnostics.
+fn prepare(
+    script: &ScriptInput,
+    args: &[(String, String)],
+    store: &TableStore,
+    metadata: Metadata,
+    now: Option<&str>,
+) -> Result<Prepared, Failure> {
+    let now_ns = match now {
+        Some(t) => parse_time(t).map_err(usage)?,
+        None => {
+            let wall = wall_clock_ns();
+            match store.max_time() {
+                Some(newest) if newest < wall => newest,
+                _ => wall,
+            }
+        }
+    };
+    let opts = CompileOptions {
+        args: args.to_vec(),
+        now_ns,
+        analysis: false,
+    };
+    let c = compile_input(script, &opts);
+    let errors = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    if !c.diagnostics.is_empty() {
+        let mut r = Renderer::new(DiagFormat::Human);
+        r.diagnostics(script, &c.diagnostics);
+        r.finish();
+    }
+    if errors > 0 {
+        return Err(fail(format!(
+            "{} has {errors} error{}; nothing was run",
+            script.name,
+            if errors == 1 { "" } else { "s" }
+        )));
+    }
+    let env = Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(metadata))));
+    let functions = Functions::new(env).map_err(|e| fail(e.to_string()))?;
+    let catalog: HashMap<String, Arc<dyn TableProvider>> = store
+        .names()
+        .into_iter()
+        .filter_map(|n| store.get(&n).map(|t| (n, t as Arc<dyn TableProvider>)))
+        .collect();
+    let outputs = lower(&c.plan, &catalog, &functions, now_ns).map_err(|e| match e {
+        pxl_planner::PlanError::NoData(t) => fail(format!(
+            "{}: table `{t}` has no data in the data directory",
+            script.name
+        )),
+        other => fail(format!("{}: {other}", script.name)),
+    })?;
+    if outputs.is_empty() {
+        return Err(fail(format!(
+            "{} produces no output (add px.display(df) or use a vis.json)",
+            script.name
+        )));
+    }
+    Ok(Prepared {
+        plan: c.plan,
+        outputs,
+        now_ns,
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start the executor: {e}")))
+}
+
+fn finish(r: Result<(), Failure>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+pub fn run(args: &RunArgs) -> ExitCode {
+    finish(run_inner(args))
+}
+
+fn run_inner(args: &RunArgs) -> Result<(), Failure> {
+    let script = load_script(&args.script)?;
+    let store = TableStore::new();
+    let loaded = load_dir(&args.data, &store).map_err(|e| fail(e.to_string()))?;
+    let p = prepare(&script, &args.args, &store, loaded.metadata, args.now.as_deref())?;
+    let max_rows = (args.max_rows > 0).then_some(args.max_rows);
+    let rt = runtime()?;
+    let engine = Engine::new();
+    let results = rt
+        .block_on(engine.run(&p.outputs, max_rows))
+        .map_err(|e| fail(format!("{}: query failed: {e}", script.name)))?;
+    let format = match args.format {
+        OutFormat::Table => Format::Table,
+        OutFormat::Json => Format::Json,
+        OutFormat::Csv => Format::Csv,
+    };
+    print!("{}", render(&results, format, max_rows));
+    for note in truncation_notes(&results, max_rows) {
+        eprintln!("{note}");
+    }
+    Ok(())
+}
+
+pub fn explain(args: &ExplainArgs) -> ExitCode {
+    finish(explain_inner(args))
+}
+
+fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
+    let script = load_script(&args.script)?;
+    let store = TableStore::new();
+    let metadata = match &args.data {
+        Some(dir) => load_dir(dir, &store).map_err(|e| fail(e.to_string()))?.metadata,
+        None => {
+            for t in pxl_stdlib::tables::tables() {
+                store.create(t.name, table_schema(t), 0);
+            }
+            Metadata::default()
+        }
+    };
+    let p = prepare(&script, &args.args, &store, metadata, args.now.as_deref())?;
+    let rt = runtime()?;
+    let engine = Engine::new();
+    let text = rt
+        .block_on(pxl_exec::explain::explain(
+            &engine,
+            &p.plan,
+            &p.outputs,
+            p.now_ns,
+            args.verbose,
+        ))
+        .map_err(|e| fail(format!("{}: {e}", script.name)))?;
+    print!("{text}");
+    Ok(())
+}
+
+/// `pxl scripts list`.
+pub fn list_scripts() -> ExitCode {
+    let scripts = pxl_stdlib::scripts::bundled();
+    let width = scripts.iter().map(|s| s.name.len()).max().unwrap_or(0);
+    for s in scripts {
+        println!("{:<width$}  {}", s.name, s.short());
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_time("0"), Ok(0));
+        assert_eq!(parse_time("1970-01-01T00:00:01Z"), Ok(1_000_000_000));
+        assert_eq!(parse_time("1970-01-01 00:00:01.5"), Ok(1_500_000_000));
+        assert_eq!(
+            parse_time("2026-11-21T07:00:00+01:00"),
+            parse_time("2026-11-21T06:00:00Z")
+        );
+        assert!(parse_time("yesterday").is_err());
+        assert!(parse_time("2026-13-01T00:00:00Z").is_err());
+    }
+}

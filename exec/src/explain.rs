@@ -1,0 +1,104 @@
+//! `pxl explain`: the plan of every output in PxL terms, then what reaches
+//! each table scan after DataFusion's optimiser (columns read, time range,
+//! pushed filters), and with `verbose` DataFusion's physical plan.
+
+use crate::Engine;
+use crate::format::rfc3339;
+use datafusion::common::DataFusionError;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::displayable;
+use pxl_compiler::ir;
+use pxl_planner::Output;
+use std::fmt::Write;
+
+pub async fn explain(
+    engine: &Engine,
+    plan: &ir::Plan,
+    outputs: &[Output],
+    now_ns: i64,
+    verbose: bool,
+) -> Result<String, DataFusionError> {
+    let mut out = String::new();
+    let _ = writeln!(out, "now = {}", rfc3339(now_ns));
+    for o in outputs {
+        let _ = writeln!(out, "\noutput `{}`", o.name);
+        out.push_str(&plan.render_from(o.sink, 1));
+        let state = engine.context().state();
+        let optimized = state.optimize(&o.plan)?;
+        let mut scans = Vec::new();
+        optimized.apply(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                scans.push(describe_scan(scan));
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        if !scans.is_empty() {
+            let _ = writeln!(out, "  reads:");
+            for s in scans {
+                let _ = writeln!(out, "    {s}");
+            }
+        }
+        if verbose {
+            let physical = state.create_physical_plan(&optimized).await?;
+            let _ = writeln!(out, "  DataFusion physical plan:");
+            for line in displayable(physical.as_ref()).indent(true).to_string().lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn describe_scan(scan: &datafusion::logical_expr::TableScan) -> String {
+    let cols: Vec<String> = scan
+        .projected_schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut s = format!("{} columns=[{}]", scan.table_name, cols.join(", "));
+    let (start, end) = time_range(&scan.filters);
+    if start.is_some() || end.is_some() {
+        let _ = write!(
+            s,
+            " time=[{} .. {}]",
+            start.map_or("-inf".to_string(), rfc3339),
+            end.map_or("+inf".to_string(), rfc3339)
+        );
+    }
+    if !scan.filters.is_empty() {
+        let f: Vec<String> = scan.filters.iter().map(ToString::to_string).collect();
+        let _ = write!(s, " pushed_filters=[{}]", f.join(", "));
+    }
+    s
+}
+
+/// The `time_` bounds among pushed filters (same rules as the table store).
+fn time_range(filters: &[datafusion::logical_expr::Expr]) -> (Option<i64>, Option<i64>) {
+    use datafusion::common::ScalarValue;
+    use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
+    let mut start = None;
+    let mut end = None;
+    let mut stack: Vec<&Expr> = filters.iter().collect();
+    while let Some(e) = stack.pop() {
+        if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e {
+            if *op == Operator::And {
+                stack.push(left);
+                stack.push(right);
+                continue;
+            }
+            if let (Expr::Column(c), Expr::Literal(ScalarValue::Int64(Some(v)), _)) =
+                (left.as_ref(), right.as_ref())
+                && c.name == "time_"
+            {
+                match op {
+                    Operator::GtEq | Operator::Gt => start = Some(*v),
+                    Operator::LtEq | Operator::Lt => end = Some(*v),
+                    _ => {}
+                }
+            }
+        }
+    }
+    (start, end)
+}

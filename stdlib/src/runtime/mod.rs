@@ -1,0 +1,110 @@
+//! The runtime half of the standard library (feature `runtime`): Arrow
+//! schemas of the tables, the metadata the metadata functions read, and
+//! every function as a DataFusion UDF/UDAF.
+//!
+//! Physical representation of PxL types in Arrow:
+//!
+//! | PxL      | Arrow                          |
+//! |----------|--------------------------------|
+//! | BOOLEAN  | Boolean                        |
+//! | INT64    | Int64                          |
+//! | FLOAT64  | Float64                        |
+//! | STRING   | Utf8                           |
+//! | TIME64NS | Int64 (nanoseconds since the epoch; field metadata says TIME64NS) |
+//! | UINT128  | FixedSizeBinary(16), big-endian (high 64 bits first) |
+//!
+//! TIME64NS stays a plain Int64 so that PxL's time arithmetic (`time_ - x`,
+//! `px.bin(time_, ...)`) is integer arithmetic, exactly as in Pixie; the PxL
+//! type and semantic type of each column travel as field metadata
+//! ([`PXL_TYPE_KEY`], [`PXL_SEMANTIC_KEY`]).
+
+pub mod aggregate;
+pub mod kernels;
+pub mod metadata;
+mod metadata_fns;
+pub mod names;
+mod paths;
+mod pii;
+pub mod scalar;
+pub mod sql;
+pub mod udf;
+
+pub use scalar::{ExecEnv, HostsResolver, Resolver, scalar_udfs};
+
+use crate::datatype::{DataType, SemanticType};
+use crate::tables::Table;
+use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Field metadata key holding the PxL data type name (`TIME64NS`, ...).
+pub const PXL_TYPE_KEY: &str = "pxl.type";
+/// Field metadata key holding the semantic type name (`ST_DURATION_NS`, ...).
+pub const PXL_SEMANTIC_KEY: &str = "pxl.semantic";
+
+/// The Arrow type that carries values of a PxL type.
+pub fn arrow_type(ty: DataType) -> ArrowType {
+    match ty {
+        DataType::Boolean => ArrowType::Boolean,
+        DataType::Int64 | DataType::Time64Ns => ArrowType::Int64,
+        DataType::Float64 => ArrowType::Float64,
+        DataType::String => ArrowType::Utf8,
+        DataType::Uint128 => ArrowType::FixedSizeBinary(16),
+    }
+}
+
+/// An Arrow field for a PxL column, with its types as metadata.
+pub fn field(name: &str, ty: DataType, semantic: Option<SemanticType>) -> Field {
+    let mut md = HashMap::new();
+    md.insert(PXL_TYPE_KEY.to_string(), ty.name().to_string());
+    if let Some(s) = semantic
+        && !matches!(s, SemanticType::None | SemanticType::Unspecified)
+    {
+        md.insert(PXL_SEMANTIC_KEY.to_string(), s.name().to_string());
+    }
+    Field::new(name, arrow_type(ty), true).with_metadata(md)
+}
+
+/// The PxL type of an Arrow field: from its metadata when present, else
+/// from the Arrow type (Int64 is INT64, never TIME64NS, without metadata).
+pub fn pxl_type(f: &Field) -> Option<DataType> {
+    if let Some(name) = f.metadata().get(PXL_TYPE_KEY) {
+        return DataType::ALL.into_iter().find(|t| t.name() == name);
+    }
+    match f.data_type() {
+        ArrowType::Boolean => Some(DataType::Boolean),
+        ArrowType::Int64 => Some(DataType::Int64),
+        ArrowType::Float64 => Some(DataType::Float64),
+        ArrowType::Utf8 => Some(DataType::String),
+        ArrowType::FixedSizeBinary(16) => Some(DataType::Uint128),
+        _ => None,
+    }
+}
+
+/// The Arrow schema of a table, in the registry's column order.
+pub fn table_schema(table: &Table) -> SchemaRef {
+    Arc::new(Schema::new(
+        table
+            .columns
+            .iter()
+            .map(|c| field(c.name, c.ty, Some(c.semantic)))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// A UINT128 as the 16 big-endian bytes of its Arrow representation.
+pub fn u128_bytes(v: u128) -> [u8; 16] {
+    v.to_be_bytes()
+}
+
+/// A UPID from its parts: high 64 bits = asid << 32 | pid, low = start time
+/// in clock ticks (as /proc/PID/stat shows it).
+pub fn upid(asid: u32, pid: u32, start_ticks: u64) -> u128 {
+    ((((asid as u64) << 32) | pid as u64) as u128) << 64 | start_ticks as u128
+}
+
+/// The parts of a UPID: (asid, pid, start time).
+pub fn upid_parts(v: u128) -> (u32, u32, u64) {
+    let high = (v >> 64) as u64;
+    ((high >> 32) as u32, high as u32, v as u64)
+}
