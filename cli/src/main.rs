@@ -41,6 +41,9 @@ enum Command {
     /// and types, and what every table scan reads (columns, time range,
     /// pushed-down filters).
     Explain(run::ExplainArgs),
+    /// Generate deterministic, realistic data for every default table (plus
+    /// the matching metadata) to use with `pxl run --data`.
+    Datagen(run::DatagenArgs),
     /// Work with the bundled scripts (`px/http_data`, ...).
     Scripts {
         #[command(subcommand)]
@@ -72,6 +75,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
         Command::Explain(args) => run::explain(&args),
+        Command::Datagen(args) => run::datagen(&args),
         Command::Scripts {
             command: ScriptsCommand::List,
         } => run::list_scripts(),

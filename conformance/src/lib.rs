@@ -6,6 +6,8 @@
 //! case's outcome — diagnostics in a compact plain form, and for `ok` cases
 //! the IR plan — is an insta snapshot next to it (`NNN_name.snap`).
 
+pub mod exec;
+
 use pxl_compiler::diagnostic::{Diagnostic, Origin, Severity};
 use pxl_compiler::span::LineIndex;
 use pxl_compiler::{Compilation, CompileOptions, check_script};

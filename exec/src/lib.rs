@@ -53,7 +53,13 @@ impl Default for Engine {
 
 impl Engine {
     pub fn new() -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::with_partitions(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+
+    /// A session that splits scans into `partitions` parts (1 gives
+    /// deterministic row order, which the conformance suite relies on).
+    pub fn with_partitions(partitions: usize) -> Self {
+        let cores = partitions.max(1);
         let config = SessionConfig::new()
             .with_target_partitions(cores)
             .with_batch_size(8192)
