@@ -211,13 +211,15 @@ pub fn render(results: &[ResultTable], format: Format, max_rows: Option<usize>) 
                 out.push('\n');
             }
             Format::Json => {
+                // Keys in column order, `_table` first.
+                let key = |k: &str| serde_json::Value::from(k).to_string();
                 for r in &rows {
-                    let mut m = serde_json::Map::new();
-                    m.insert("_table".into(), t.name.clone().into());
+                    let mut line = format!("{{{}:{}", key("_table"), key(&t.name));
                     for (c, v) in t.relation.columns.iter().zip(r) {
-                        m.insert(c.name.clone(), v.json());
+                        let _ = write!(line, ",{}:{}", key(&c.name), v.json());
                     }
-                    let _ = writeln!(out, "{}", serde_json::Value::Object(m));
+                    line.push('}');
+                    let _ = writeln!(out, "{line}");
                 }
             }
             Format::Csv => {
