@@ -18,6 +18,9 @@ fn main() {
         std::process::exit(1);
     }
     for (name, batches) in &ds.tables {
-        println!("{name}: {} rows", batches.iter().map(|b| b.num_rows()).sum::<usize>());
+        println!(
+            "{name}: {} rows",
+            batches.iter().map(|b| b.num_rows()).sum::<usize>()
+        );
     }
 }

@@ -48,6 +48,8 @@ pub(crate) struct ServiceSpec {
     pub threads: i64,
 }
 
+// A positional constructor keeps the service table compact.
+#[allow(clippy::too_many_arguments)]
 const fn svc(
     name: &'static str,
     namespace: &'static str,

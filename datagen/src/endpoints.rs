@@ -29,6 +29,7 @@ pub(crate) struct Endpoint {
     pub grpc: bool,
 }
 
+// A positional constructor keeps the endpoint table one line per endpoint.
 #[allow(clippy::too_many_arguments)]
 const fn ep(
     server: &'static str,

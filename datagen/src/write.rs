@@ -11,7 +11,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use serde_json::Value;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// File format of the tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,9 +74,9 @@ fn create(path: &Path) -> Result<File, Error> {
     })
 }
 
-fn write_parquet(path: &PathBuf, schema: &Schema, batches: &[RecordBatch]) -> Result<(), Error> {
+fn write_parquet(path: &Path, schema: &Schema, batches: &[RecordBatch]) -> Result<(), Error> {
     let err = |source| Error::Parquet {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
     let props = WriterProperties::builder()
@@ -93,9 +93,9 @@ fn write_parquet(path: &PathBuf, schema: &Schema, batches: &[RecordBatch]) -> Re
     Ok(())
 }
 
-fn write_arrow(path: &PathBuf, schema: &Schema, batches: &[RecordBatch]) -> Result<(), Error> {
+fn write_arrow(path: &Path, schema: &Schema, batches: &[RecordBatch]) -> Result<(), Error> {
     let err = |source| Error::Arrow {
-        path: path.clone(),
+        path: path.to_path_buf(),
         source,
     };
     let file = BufWriter::new(create(path)?);

@@ -22,6 +22,17 @@ fn literal(l: &Literal) -> Expr {
     }
 }
 
+/// The value Pixie uses where a value is missing: 0, 0.0, "", false.
+pub fn default_value(ty: DataType) -> Expr {
+    match ty {
+        DataType::Boolean => lit(false),
+        DataType::Int64 | DataType::Time64Ns => lit(0i64),
+        DataType::Float64 => lit(0.0f64),
+        DataType::String => lit(""),
+        DataType::Uint128 => lit(ScalarValue::FixedSizeBinary(16, Some(vec![0; 16]))),
+    }
+}
+
 fn to_float(e: Expr, ty: DataType) -> Expr {
     match ty {
         DataType::Float64 => e,
@@ -141,8 +152,10 @@ fn call(func: &str, args: &[TypedExpr], ret: DataType, f: &Functions) -> Result<
             math::abs(a)
         }
         "sqrt" => {
+            // power(x, 0.5) is NaN for negative x, as in Pixie; DataFusion's
+            // sqrt fails the query instead.
             let (a, at) = one()?;
-            math::sqrt(to_float(a, at))
+            math::power(to_float(a, at), lit(0.5f64))
         }
         "exp" => {
             let (a, at) = one()?;
@@ -206,6 +219,7 @@ pub fn aggregate(a: &AggExpr, f: &Functions) -> Result<Expr, PlanError> {
     let ty = arg.ty;
     Ok(match a.func.as_str() {
         "count" => agg::count(e),
+        // Sums of nothing are 0, not null (fixed up in `finish_aggregate`).
         "sum" => match ty {
             DataType::Boolean => agg::sum(cast(e, ArrowType::Int64)),
             _ => agg::sum(e),

@@ -31,6 +31,7 @@ use datafusion::logical_expr::{
     AggregateUDF, Expr, JoinType as DfJoinType, LogicalPlan, LogicalPlanBuilder, ScalarUDF, col,
     lit,
 };
+use datafusion::functions::core::expr_fn::coalesce;
 use pxl_compiler::ir::{self, NodeId, Op, Relation, SinkKind, TimeBound};
 use pxl_stdlib::runtime::ExecEnv;
 use std::collections::HashMap;
@@ -244,7 +245,16 @@ impl Lowering<'_> {
                 let lp = LogicalPlanBuilder::from(input)
                     .aggregate(group_exprs, aggs)?
                     .build()?;
-                project_to(lp, &node.relation)?
+                // A sum over no rows is 0 in PxL (DataFusion says null).
+                let proj = node.relation.columns.iter().map(|c| {
+                    let is_sum = values.iter().any(|a| a.name == c.name && a.func == "sum");
+                    if is_sum {
+                        coalesce(vec![ucol(&c.name), expr::default_value(c.ty)]).alias(&c.name)
+                    } else {
+                        ucol(&c.name)
+                    }
+                });
+                LogicalPlanBuilder::from(lp).project(proj)?.build()?
             }
             Op::Join {
                 how,
@@ -279,6 +289,14 @@ impl Lowering<'_> {
                     .alias("__l")?
                     .join(right, jt, (lkeys, rkeys), None)?
                     .build()?;
+                // Pixie fills the columns of an unmatched side with their
+                // type's default (0, "", false), never null.
+                let nullable = |side: ir::Side| match (how, side) {
+                    (ir::JoinType::Inner, _) => false,
+                    (ir::JoinType::Outer, _) => true,
+                    (ir::JoinType::Left, s) => s == ir::Side::Right,
+                    (ir::JoinType::Right, s) => s == ir::Side::Left,
+                };
                 let proj = output
                     .iter()
                     .map(|o| {
@@ -286,7 +304,14 @@ impl Lowering<'_> {
                             ir::Side::Left => ("__l", &lrel),
                             ir::Side::Right => ("__r", &rrel),
                         };
-                        Ok(Expr::Column(Column::new(Some(q), name(rel, o.index)?)).alias(&o.name))
+                        let c = Expr::Column(Column::new(Some(q), name(rel, o.index)?));
+                        let c = match rel.columns.get(o.index) {
+                            Some(col) if nullable(o.side) => {
+                                coalesce(vec![c, expr::default_value(col.ty)])
+                            }
+                            _ => c,
+                        };
+                        Ok(c.alias(&o.name))
                     })
                     .collect::<Result<Vec<_>, PlanError>>()?;
                 LogicalPlanBuilder::from(joined).project(proj)?.build()?

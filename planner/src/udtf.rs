@@ -133,7 +133,10 @@ pub fn provider(
                 })),
             ]
         }
-        "Version" => vec![strs([concat!("pxl ", env!("CARGO_PKG_VERSION"))])],
+        "Version" => vec![
+            Values::Int(vec![i64::from(f.env.asid)]),
+            strs([concat!("pxl ", env!("CARGO_PKG_VERSION"))]),
+        ],
         "GetAgentStatus" => {
             let env = &f.env;
             let now = now_ns();

@@ -201,6 +201,7 @@ impl Builder {
         });
     }
 
+    // The pod's place in its deployment: service, node and replicaset.
     #[allow(clippy::too_many_arguments)]
     fn pod(
         &mut self,
@@ -310,6 +311,7 @@ impl Builder {
         id
     }
 
+    // Everything the metadata records about a process.
     #[allow(clippy::too_many_arguments)]
     fn process(
         &mut self,
@@ -564,7 +566,7 @@ impl Builder {
                     ),
                     address_id: self.mongo_id(),
                     card_id: self.mongo_id(),
-                    street: *self.rng.pick(STREETS),
+                    street: STREETS[self.rng.below(STREETS.len())],
                     number: self.rng.range(1, 240),
                     city,
                     country,

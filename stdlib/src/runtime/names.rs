@@ -13,7 +13,6 @@ pub fn protocol_name(p: i64) -> String {
         8 => "NATS",
         9 => "Mongo",
         10 => "Kafka",
-        11 => "Mux",
         12 => "AMQP",
         _ => return format!("Invalid ({p})"),
     }
@@ -67,7 +66,7 @@ pub fn http_resp_message(code: i64) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         505 => "HTTP Version Not Supported",
-        _ => "Unknown",
+        _ => "Unassigned",
     }
 }
 
@@ -79,9 +78,13 @@ fn table(v: i64, names: &[(i64, &str)]) -> String {
 }
 
 pub fn grpc_status(c: i64) -> String {
+    if !(-1..=16).contains(&c) {
+        return "unknown code".into();
+    }
     table(
         c,
         &[
+            (-1, "DO_NOT_USE"),
             (0, "OK"),
             (1, "CANCELLED"),
             (2, "UNKNOWN"),
@@ -315,7 +318,7 @@ pub fn amqp_method(class: i64, method: i64) -> String {
 }
 
 pub fn mux_frame_type(t: i64) -> String {
-    table(
+    let name = table(
         t,
         &[
             (1, "Treq"),
@@ -334,7 +337,12 @@ pub fn mux_frame_type(t: i64) -> String {
             (-128, "Rerr"),
             (127, "Rerr"),
         ],
-    )
+    );
+    if name == t.to_string() {
+        format!("Unknown ({t})")
+    } else {
+        name
+    }
 }
 
 pub fn dns_rcode(rc: i64) -> String {

@@ -116,12 +116,13 @@ fn pluck(json: &str, key: &str) -> Option<serde_json::Value> {
     v.get(key).cloned()
 }
 
-/// `bin(x, size)`: floor x to a multiple of size (size <= 0 leaves x).
+/// `bin(x, size)`: `x - x % size` with C's truncating `%`, as Pixie does
+/// (so negative values move toward zero); size <= 0 leaves x.
 pub fn bin(x: i64, size: i64) -> i64 {
     if size <= 0 {
         return x;
     }
-    x - x.rem_euclid(size)
+    x - x % size
 }
 
 fn hex_to_ascii(h: &str) -> String {
@@ -162,23 +163,20 @@ fn cidr_contains(cidr: &str, ip: &IpAddr) -> bool {
     }
 }
 
-/// The CIDRs of a `cidrs_contain_ip` argument: a JSON array of strings or a
-/// comma-separated list.
+/// The CIDRs of a `cidrs_contain_ip` argument: a JSON array of strings
+/// (anything else contains nothing, as in Pixie).
 fn parse_cidrs(s: &str) -> Vec<String> {
-    if let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(s) {
-        return items
+    match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(serde_json::Value::Array(items)) => items
             .iter()
             .filter_map(|v| v.as_str().map(String::from))
-            .collect();
+            .collect(),
+        _ => Vec::new(),
     }
-    s.split(',')
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect()
 }
 
 fn uri_parse(uri: &str) -> String {
-    let mut m = serde_json::Map::new();
+    let fail = || ordered_json(&[("error", "Failed to parse URI".into())]);
     let (rest, fragment) = match uri.split_once('#') {
         Some((r, f)) => (r, Some(f)),
         None => (uri, None),
@@ -193,14 +191,15 @@ fn uri_parse(uri: &str) -> String {
     };
     let (authority, path) = if scheme.is_some() {
         match rest.find('/') {
-            Some(i) => (Some(&rest[..i]), &rest[i..]),
+            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
             None => (Some(rest), ""),
         }
     } else {
-        (None, rest)
+        (None, rest.strip_prefix('/').unwrap_or(rest))
     };
+    let mut fields: Vec<(&str, serde_json::Value)> = Vec::new();
     if let Some(s) = scheme {
-        m.insert("scheme".into(), s.into());
+        fields.push(("scheme", s.into()));
     }
     if let Some(a) = authority {
         let (user, hostport) = match a.rsplit_once('@') {
@@ -208,51 +207,132 @@ fn uri_parse(uri: &str) -> String {
             None => (None, a),
         };
         if let Some(u) = user {
-            m.insert("user_info".into(), u.into());
+            fields.push(("userInfo", u.into()));
         }
         let (host, port) = match hostport.rsplit_once(':') {
-            Some((h, p)) if p.parse::<u16>().is_ok() => (h, p.parse::<i64>().ok()),
+            Some((h, p)) if !h.ends_with(']') || p.chars().all(|c| c.is_ascii_digit()) => {
+                match p.parse::<u16>() {
+                    Ok(port) => (h, Some(port)),
+                    Err(_) if p.is_empty() => (h, None),
+                    Err(_) => return fail(),
+                }
+            }
             _ => (hostport, None),
         };
-        m.insert("host".into(), host.into());
+        fields.push(("host", host.into()));
         if let Some(p) = port {
-            m.insert("port".into(), p.into());
+            fields.push(("port", i64::from(p).into()));
         }
     }
     if !path.is_empty() {
-        m.insert("path".into(), path.into());
+        fields.push(("path", path.into()));
     }
     if let Some(q) = query {
-        m.insert("query".into(), q.into());
+        fields.push(("query", q.into()));
     }
     if let Some(f) = fragment {
-        m.insert("fragment".into(), f.into());
+        fields.push(("fragment", f.into()));
     }
-    serde_json::Value::Object(m).to_string()
+    ordered_json(&fields)
+}
+
+/// JSON text of an object whose keys keep the given order.
+fn ordered_json(fields: &[(&str, serde_json::Value)]) -> String {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(*k)))
+        .collect();
+    format!("{{{}}}", body.join(","))
 }
 
 fn script_reference(parts: &[&str]) -> String {
-    let mut m = serde_json::Map::new();
-    m.insert("label".into(), parts[0].into());
-    m.insert("script".into(), parts[1].into());
-    let mut args = serde_json::Map::new();
-    for kv in parts[2..].chunks(2) {
-        if let [k, v] = kv {
-            args.insert((*k).into(), (*v).into());
-        }
-    }
-    m.insert("args".into(), serde_json::Value::Object(args));
-    serde_json::Value::Object(m).to_string()
+    let args: Vec<String> = parts[2..]
+        .chunks(2)
+        .filter_map(|kv| match kv {
+            [k, v] => Some(format!(
+                "{}:{}",
+                serde_json::Value::from(*k),
+                serde_json::Value::from(*v)
+            )),
+            _ => None,
+        })
+        .collect();
+    format!(
+        "{{\"label\":{},\"script\":{},\"args\":{{{}}}}}",
+        serde_json::Value::from(parts[0]),
+        serde_json::Value::from(parts[1]),
+        args.join(",")
+    )
 }
 
-fn literal_regex(a: &ArrayRef, what: &str) -> Result<Option<regex::Regex>> {
+/// The regex of a literal pattern argument; `full` anchors it at both ends
+/// (RE2's FullMatch). `.` matches newlines, as in RE2's default for Pixie.
+/// An invalid pattern is `Err(message)`.
+fn literal_regex(
+    a: &ArrayRef,
+    what: &str,
+    full: bool,
+) -> Result<Option<std::result::Result<regex::Regex, String>>> {
     let Some(p) = literal_str(a, what)? else {
         return Ok(None);
     };
-    match regex::Regex::new(&p) {
-        Ok(r) => Ok(Some(r)),
-        Err(e) => exec_err!("invalid regular expression {p:?}: {e}"),
+    let source = if full {
+        format!("(?s)^(?:{p})$")
+    } else {
+        format!("(?s){p}")
+    };
+    Ok(Some(
+        regex::Regex::new(&source).map_err(|e| format!("Invalid regex expr: {e}")),
+    ))
+}
+
+/// An RE2 rewrite string (`\1` is group 1, `\\` a backslash, everything
+/// else literal) in the regex crate's syntax.
+fn re2_rewrite(sub: &str) -> String {
+    let mut out = String::with_capacity(sub.len());
+    let mut chars = sub.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '$' => out.push_str("$$"),
+            '\\' => match chars.peek() {
+                Some(d) if d.is_ascii_digit() => {
+                    out.push_str(&format!("${{{d}}}"));
+                    chars.next();
+                }
+                Some('\\') => {
+                    out.push('\\');
+                    chars.next();
+                }
+                _ => out.push('\\'),
+            },
+            c => out.push(c),
+        }
     }
+    out
+}
+
+/// The rules of `_match_regex_rule`: a JSON object of name → pattern, in
+/// the order written.
+fn ordered_rules(json: &str) -> std::result::Result<Vec<(String, String)>, String> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<(String, String)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of rule name to pattern")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut m: M,
+        ) -> std::result::Result<Self::Value, M::Error> {
+            let mut out = Vec::new();
+            while let Some((k, v)) = m.next_entry::<String, String>()? {
+                out.push((k, v));
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    serde::Deserializer::deserialize_map(&mut de, V).map_err(|e| e.to_string())
 }
 
 #[allow(clippy::too_many_lines, reason = "one table of every function")]
@@ -265,6 +345,7 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
     let e6 = env.clone();
     let e7 = env.clone();
     let e8 = env.clone();
+    let e9 = env.clone();
     vec![
         (
             "round",
@@ -346,7 +427,7 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
                 s_s(a, |s| {
                     s.bytes().fold(String::new(), |mut acc, b| {
                         use std::fmt::Write;
-                        let _ = write!(acc, "{b:02x}");
+                        let _ = write!(acc, "\\x{b:02X}");
                         acc
                     })
                 })
@@ -360,34 +441,24 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
         (
             "regex_match",
             k(|a, _| {
-                let Some(re) = literal_regex(&a[0], "the regex_match pattern")? else {
+                let Some(re) = literal_regex(&a[0], "the regex_match pattern", true)? else {
                     return Ok(Arc::new(BooleanArray::from(Vec::<bool>::new())) as ArrayRef);
                 };
-                // Full match, as RE2's FullMatch.
-                s_b(&a[1..], |s| {
-                    re.find(s)
-                        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
-                        || re.captures_iter(s).any(|c| {
-                            c.get(0)
-                                .is_some_and(|m| m.start() == 0 && m.end() == s.len())
-                        })
-                })
+                // An invalid pattern matches nothing.
+                s_b(&a[1..], |s| re.as_ref().is_ok_and(|r| r.is_match(s)))
             }),
         ),
         (
             "replace",
             k(|a, _| {
-                let Some(re) = literal_regex(&a[0], "the replace pattern")? else {
+                let Some(re) = literal_regex(&a[0], "the replace pattern", false)? else {
                     return Ok(Arc::new(datafusion::arrow::array::StringArray::from(
                         Vec::<String>::new(),
                     )) as ArrayRef);
                 };
-                // RE2 uses \1 for groups; the regex crate uses $1.
-                ss_s(&a[1..], |s, sub| {
-                    let sub = regex::Regex::new(r"\\(\d)")
-                        .map(|r| r.replace_all(sub, "$${$1}").into_owned())
-                        .unwrap_or_else(|_| sub.to_string());
-                    re.replace_all(s, sub.as_str()).into_owned()
+                ss_s(&a[1..], |s, sub| match &re {
+                    Ok(re) => re.replace_all(s, re2_rewrite(sub).as_str()).into_owned(),
+                    Err(e) => e.clone(),
                 })
             }),
         ),
@@ -395,18 +466,15 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
             "_match_regex_rule",
             k(|a, _| {
                 let rules = literal_str(&a[0], "the rules")?.unwrap_or_default();
-                let parsed: Vec<(String, regex::Regex)> =
-                    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(
-                        &rules,
-                    ) {
-                        Ok(m) => m
-                            .into_iter()
-                            .filter_map(|(k, v)| {
-                                Some((k, regex::Regex::new(v.as_str()?).ok()?))
-                            })
-                            .collect(),
-                        Err(e) => return exec_err!("invalid rules JSON: {e}"),
-                    };
+                let parsed: Vec<(String, regex::Regex)> = match ordered_rules(&rules) {
+                    Ok(m) => m
+                        .into_iter()
+                        .filter_map(|(k, v)| {
+                            Some((k, regex::Regex::new(&format!("(?s)^(?:{v})$")).ok()?))
+                        })
+                        .collect(),
+                    Err(e) => return exec_err!("invalid rules JSON: {e}"),
+                };
                 s_s(&a[1..], |s| {
                     parsed
                         .iter()
@@ -432,7 +500,6 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
                 ss_i(a, |j, key| {
                     match pluck(j, key) {
                         Some(serde_json::Value::Number(n)) => n.as_i64(),
-                        Some(serde_json::Value::String(s)) => s.parse().ok(),
                         _ => None,
                     }
                     .unwrap_or(0)
@@ -443,9 +510,9 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
             "pluck_float64",
             k(|a, _| {
                 ss_f(a, |j, key| {
+                    // Only JSON numbers written as floats, as Pixie's IsDouble.
                     match pluck(j, key) {
-                        Some(serde_json::Value::Number(n)) => n.as_f64(),
-                        Some(serde_json::Value::String(s)) => s.parse().ok(),
+                        Some(serde_json::Value::Number(n)) if n.is_f64() => n.as_f64(),
                         _ => None,
                     }
                     .unwrap_or(0.0)
@@ -489,6 +556,10 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
                 strs_s(&strs, |p| {
                     let (scheme, user, host, port, path, query, frag) =
                         (p[0], p[1], p[2], p[3], p[4], p[5], p[6]);
+                    let port: i64 = port.parse().unwrap_or(0);
+                    if !(0..=65_535).contains(&port) {
+                        return "Failed to recompose URI".to_string();
+                    }
                     let mut out = String::new();
                     if !scheme.is_empty() {
                         out.push_str(scheme);
@@ -499,11 +570,14 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
                         out.push('@');
                     }
                     out.push_str(host);
-                    if port != "0" && !port.is_empty() {
+                    if port != 0 {
                         out.push(':');
-                        out.push_str(port);
+                        out.push_str(&port.to_string());
                     }
-                    out.push_str(path);
+                    if !path.is_empty() || !query.is_empty() || !frag.is_empty() {
+                        out.push('/');
+                    }
+                    out.push_str(path.strip_prefix('/').unwrap_or(path));
                     if !query.is_empty() {
                         out.push('?');
                         out.push_str(query);
@@ -608,7 +682,7 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
         ),
         (
             "upid",
-            k(|a, _| {
+            k(move |a, _| {
                 let ints = a.iter().map(int_arg).collect::<Result<Vec<_>>>()?;
                 let n = ints.first().map_or(0, |x| x.len());
                 let vals = (0..n).map(|i| {
@@ -617,7 +691,7 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
                     }
                     let v: Vec<i64> = ints.iter().map(|x| x.value(i)).collect();
                     let (asid, pid, ts) = match v.as_slice() {
-                        [pid, ts] => (0, *pid, *ts),
+                        [pid, ts] => (i64::from(e9.asid), *pid, *ts),
                         [asid, pid, ts] => (*asid, *pid, *ts),
                         _ => return None,
                     };
@@ -637,7 +711,7 @@ mod tests {
     #[test]
     fn bin_floors_negative_values() {
         assert_eq!(bin(17, 5), 15);
-        assert_eq!(bin(-3, 5), -5);
+        assert_eq!(bin(-17, 5), -15);
         assert_eq!(bin(10, 0), 10);
     }
 
@@ -647,7 +721,7 @@ mod tests {
         assert!(cidr_contains("10.0.0.0/8", &ip));
         assert!(!cidr_contains("10.2.0.0/16", &ip));
         assert_eq!(parse_cidrs(r#"["a/1","b/2"]"#), vec!["a/1", "b/2"]);
-        assert_eq!(parse_cidrs("a/1, b/2"), vec!["a/1", "b/2"]);
+        assert!(parse_cidrs("10.0.0.0/8").is_empty());
     }
 
     #[test]
@@ -655,10 +729,10 @@ mod tests {
         let j = uri_parse("https://u@example.com:8443/a/b?x=1#top");
         let v: serde_json::Value = serde_json::from_str(&j).unwrap();
         assert_eq!(v["scheme"], "https");
-        assert_eq!(v["user_info"], "u");
+        assert_eq!(v["userInfo"], "u");
         assert_eq!(v["host"], "example.com");
         assert_eq!(v["port"], 8443);
-        assert_eq!(v["path"], "/a/b");
+        assert_eq!(v["path"], "a/b");
         assert_eq!(v["query"], "x=1");
         assert_eq!(v["fragment"], "top");
     }
