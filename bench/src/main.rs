@@ -71,17 +71,10 @@ fn main() {
     // Generate, then ingest (timed separately from generation).
     let world = pxl_datagen::World::with_span(7, END_NS, SPAN_NS);
     let t0 = Instant::now();
-    let batches: Vec<_> = pxl_datagen::generate_table(
-        &world,
-        "http_events",
-        rows,
-        7,
-        END_NS,
-        SPAN_NS,
-        64 * 1024,
-    )
-    .expect("http_events is generated")
-    .collect();
+    let batches: Vec<_> =
+        pxl_datagen::generate_table(&world, "http_events", rows, 7, END_NS, SPAN_NS, 64 * 1024)
+            .expect("http_events is generated")
+            .collect();
     let gen_time = t0.elapsed();
     let bytes: usize = batches.iter().map(|b| b.get_array_memory_size()).sum();
     println!(
@@ -139,7 +132,9 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio");
-    let env = Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(world.metadata()))));
+    let env = Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(
+        world.metadata(),
+    ))));
     let functions = Functions::new(env).expect("functions");
     let provider: Arc<dyn TableProvider> = table.clone();
     let catalog: HashMap<String, Arc<dyn TableProvider>> =
@@ -190,7 +185,9 @@ fn main() {
         },
     ];
     println!();
-    println!("| query | PxL end to end | DataFusion SQL | PxL / SQL | PxL rows/s per core | target |");
+    println!(
+        "| query | PxL end to end | DataFusion SQL | PxL / SQL | PxL rows/s per core | target |"
+    );
     println!("|---|---|---|---|---|---|");
     for q in &queries {
         let mut pxl_times = Vec::new();
@@ -219,7 +216,11 @@ fn main() {
             sql_times.push(t0.elapsed());
             sql_rows = batches.iter().map(|b| b.num_rows()).sum::<usize>();
         }
-        assert_eq!(pxl_rows, sql_rows, "{}: PxL and SQL disagree on row count", q.name);
+        assert_eq!(
+            pxl_rows, sql_rows,
+            "{}: PxL and SQL disagree on row count",
+            q.name
+        );
         let (p, s) = (median(pxl_times), median(sql_times));
         let per_core = rows as f64 / p.as_secs_f64() / cores as f64;
         println!(
@@ -230,7 +231,11 @@ fn main() {
             p.as_secs_f64() / s.as_secs_f64(),
             per_core / 1e6,
             q.target_rows_per_core / 1e6,
-            if per_core >= q.target_rows_per_core { " (met)" } else { " (NOT met)" }
+            if per_core >= q.target_rows_per_core {
+                " (met)"
+            } else {
+                " (NOT met)"
+            }
         );
     }
 }

@@ -179,7 +179,10 @@ pub fn load_dir(dir: &Path, store: &TableStore) -> Result<Loaded, LoadError> {
             None => continue,
         };
         let Some(table) = pxl_stdlib::tables::table(table_name) else {
-            let names: Vec<&str> = pxl_stdlib::tables::tables().iter().map(|t| t.name).collect();
+            let names: Vec<&str> = pxl_stdlib::tables::tables()
+                .iter()
+                .map(|t| t.name)
+                .collect();
             let hint = match closest(table_name, &names) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => "table files are named `<table>.parquet` or `<table>.arrow`".into(),

@@ -104,10 +104,7 @@ impl Table {
                 .zip(self.schema.fields())
                 .any(|(a, b)| a.name() != b.name() || a.data_type() != b.data_type())
         {
-            return plan_err!(
-                "batch for table `{}` does not match its schema",
-                self.name
-            );
+            return plan_err!("batch for table `{}` does not match its schema", self.name);
         }
         if batch.num_rows() == 0 {
             return Ok(());
@@ -127,7 +124,9 @@ impl Table {
         inner.stats.batches += 1;
         batches.push_back(stored);
         while inner.stats.bytes > self.budget as u64 && batches.len() > 1 {
-            let Some(old) = batches.pop_front() else { break };
+            let Some(old) = batches.pop_front() else {
+                break;
+            };
             let rows = old.batch.num_rows() as u64;
             inner.stats.rows -= rows;
             inner.stats.bytes -= old.bytes as u64;

@@ -115,7 +115,8 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     if let Ok(ns) = t.parse::<i64>() {
         return Ok(ns);
     }
-    let bad = || format!("`{s}` is not a time (use RFC 3339 like 2026-11-21T07:00:00Z, or nanoseconds)");
+    let bad =
+        || format!("`{s}` is not a time (use RFC 3339 like 2026-11-21T07:00:00Z, or nanoseconds)");
     if t.len() < 19 {
         return Err(bad());
     }
@@ -194,7 +195,9 @@ fn load_script(spec: &str) -> Result<ScriptInput, Failure> {
             name: b.name.into(),
             pxl_path: format!("{}.pxl", b.name).into(),
             pxl: b.pxl.into(),
-            vis: b.vis.map(|v| (PathBuf::from(format!("{}/vis.json", b.name)), v.into())),
+            vis: b
+                .vis
+                .map(|v| (PathBuf::from(format!("{}/vis.json", b.name)), v.into())),
             manifest: b
                 .manifest
                 .map(|m| (PathBuf::from(format!("{}/manifest.yaml", b.name)), m.into())),
@@ -304,7 +307,13 @@ fn run_inner(args: &RunArgs) -> Result<(), Failure> {
     let script = load_script(&args.script)?;
     let store = TableStore::new();
     let loaded = load_dir(&args.data, &store).map_err(|e| fail(e.to_string()))?;
-    let p = prepare(&script, &args.args, &store, loaded.metadata, args.now.as_deref())?;
+    let p = prepare(
+        &script,
+        &args.args,
+        &store,
+        loaded.metadata,
+        args.now.as_deref(),
+    )?;
     let max_rows = (args.max_rows > 0).then_some(args.max_rows);
     let rt = runtime()?;
     let engine = Engine::new();
@@ -331,7 +340,11 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
     let script = load_script(&args.script)?;
     let store = TableStore::new();
     let metadata = match &args.data {
-        Some(dir) => load_dir(dir, &store).map_err(|e| fail(e.to_string()))?.metadata,
+        Some(dir) => {
+            load_dir(dir, &store)
+                .map_err(|e| fail(e.to_string()))?
+                .metadata
+        }
         None => {
             for t in pxl_stdlib::tables::tables() {
                 store.create(t.name, table_schema(t), 0);

@@ -20,15 +20,24 @@ struct RunCase {
 fn cases() -> Vec<RunCase> {
     let dir = root();
     let mut out = Vec::new();
-    for e in std::fs::read_dir(&dir).expect("conformance/run exists").flatten() {
+    for e in std::fs::read_dir(&dir)
+        .expect("conformance/run exists")
+        .flatten()
+    {
         let p = e.path();
         if p.extension().is_none_or(|x| x != "pxl") {
             continue;
         }
-        let name = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let name = p
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         let pxl = std::fs::read_to_string(&p).expect("read case");
         let vis_path = dir.join(format!("{name}.vis.json"));
-        let vis = std::fs::read_to_string(&vis_path).ok().map(|v| (vis_path, v));
+        let vis = std::fs::read_to_string(&vis_path)
+            .ok()
+            .map(|v| (vis_path, v));
         let args = std::fs::read_to_string(dir.join(format!("{name}.args")))
             .map(|t| {
                 t.lines()
@@ -102,7 +111,9 @@ fn no_unreferenced_snapshots() {
     for e in std::fs::read_dir(root()).into_iter().flatten().flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.ends_with(".snap.new") || name.ends_with(".pending-snap") {
-            stale.push(format!("{name}: pending snapshot (review and accept or delete it)"));
+            stale.push(format!(
+                "{name}: pending snapshot (review and accept or delete it)"
+            ));
         } else if let Some(stem) = name.strip_suffix(".snap")
             && !root().join(format!("{stem}.pxl")).exists()
         {

@@ -26,7 +26,17 @@ struct Pipeline {
 
 fn pipeline() -> impl Strategy<Value = Pipeline> {
     (
-        proptest::option::of((0..NUMS.len(), 0..CMP.len(), prop_oneof![Just(200i64), Just(400), Just(1000), Just(1_000_000), Just(10_000_000)])),
+        proptest::option::of((
+            0..NUMS.len(),
+            0..CMP.len(),
+            prop_oneof![
+                Just(200i64),
+                Just(400),
+                Just(1000),
+                Just(1_000_000),
+                Just(10_000_000)
+            ],
+        )),
         proptest::option::of((0..NUMS.len(), 0..ARITH.len(), 0..NUMS.len())),
         0..KEYS.len(),
         proptest::collection::vec((0..4usize, 0..5usize), 1..4),
@@ -41,7 +51,12 @@ fn pipeline() -> impl Strategy<Value = Pipeline> {
         })
 }
 
-const AGGS: [(&str, &str); 4] = [("count", "count"), ("sum", "sum"), ("min", "min"), ("max", "max")];
+const AGGS: [(&str, &str); 4] = [
+    ("count", "count"),
+    ("sum", "sum"),
+    ("min", "min"),
+    ("max", "max"),
+];
 
 /// (PxL script, SQL) for a pipeline.
 fn render(p: &Pipeline) -> (String, String) {
@@ -56,7 +71,10 @@ fn render(p: &Pipeline) -> (String, String) {
     let mut cols: Vec<String> = NUMS.iter().map(|s| (*s).to_string()).collect();
     let mut derived_sql = String::new();
     if let Some((a, op, b)) = p.map {
-        pxl.push_str(&format!("df.derived = df.{} {} df.{}\n", NUMS[a], ARITH[op], NUMS[b]));
+        pxl.push_str(&format!(
+            "df.derived = df.{} {} df.{}\n",
+            NUMS[a], ARITH[op], NUMS[b]
+        ));
         cols.push("derived".into());
         derived_sql = format!(", {} {} {} AS derived", NUMS[a], ARITH[op], NUMS[b]);
     }
@@ -69,7 +87,10 @@ fn render(p: &Pipeline) -> (String, String) {
         specs.push(format!("a{i}=('{col}', px.{pf})"));
         sql_aggs.push(format!("{sf}({col}) AS a{i}"));
     }
-    pxl.push_str(&format!("df = df.groupby('{key}').agg({})\n", specs.join(", ")));
+    pxl.push_str(&format!(
+        "df = df.groupby('{key}').agg({})\n",
+        specs.join(", ")
+    ));
     let inner = format!("SELECT *{derived_sql} FROM http_events{where_}");
     let mut sql = format!(
         "SELECT {key}, {} FROM ({inner}) GROUP BY {key}",

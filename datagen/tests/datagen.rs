@@ -494,3 +494,52 @@ fn protocol_tables_look_like_their_protocols() {
     let exits = table(ds, "proc_exit_events");
     assert!(i64_col(&exits, "signal").contains(&9));
 }
+
+#[test]
+fn the_incident_and_the_oom_kill_show_in_the_data() {
+    let ds = dataset();
+    let http = table(ds, "http_events");
+    let (times, paths, status) = (
+        i64_col(&http, "time_"),
+        str_col(&http, "req_path"),
+        i64_col(&http, "resp_status"),
+    );
+    let start = END - HOUR;
+    let incident = |t: i64| (start + HOUR * 62 / 100..start + HOUR * 70 / 100).contains(&t);
+    let rate = |inside: bool| {
+        let rows: Vec<usize> = (0..paths.len())
+            .filter(|&i| paths[i] == "/paymentAuth" && incident(times[i]) == inside)
+            .collect();
+        rows.iter().filter(|&&i| status[i] >= 500).count() as f64 / rows.len() as f64
+    };
+    assert!(
+        rate(true) > 2.0 * rate(false),
+        "incident {} vs {}",
+        rate(true),
+        rate(false)
+    );
+
+    let exits = table(ds, "proc_exit_events");
+    let signals = i64_col(&exits, "signal");
+    let killed = signals.iter().position(|&s| s == 9).expect("an OOM kill");
+    let upid = exits
+        .column_by_name("upid")
+        .unwrap()
+        .as_fixed_size_binary()
+        .value(killed)
+        .to_vec();
+    let ps = table(ds, "process_stats");
+    let upids = ps.column_by_name("upid").unwrap().as_fixed_size_binary();
+    let rss = i64_col(&ps, "rss_bytes");
+    let mine: Vec<i64> = (0..ps.num_rows())
+        .filter(|&i| upids.value(i) == upid.as_slice())
+        .map(|i| rss[i])
+        .collect();
+    assert!(mine.len() > 10);
+    assert!(
+        *mine.last().unwrap() as f64 > 1.8 * mine[0] as f64,
+        "rss {} -> {}",
+        mine[0],
+        mine.last().unwrap()
+    );
+}

@@ -42,7 +42,11 @@ pub async fn explain(
         if verbose {
             let physical = state.create_physical_plan(&optimized).await?;
             let _ = writeln!(out, "  DataFusion physical plan:");
-            for line in displayable(physical.as_ref()).indent(true).to_string().lines() {
+            for line in displayable(physical.as_ref())
+                .indent(true)
+                .to_string()
+                .lines()
+            {
                 let _ = writeln!(out, "    {line}");
             }
         }

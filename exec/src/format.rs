@@ -224,7 +224,12 @@ pub fn render(results: &[ResultTable], format: Format, max_rows: Option<usize>) 
             }
             Format::Csv => {
                 let _ = writeln!(out, "# table: {}", t.name);
-                let h: Vec<String> = t.relation.columns.iter().map(|c| csv_field(&c.name)).collect();
+                let h: Vec<String> = t
+                    .relation
+                    .columns
+                    .iter()
+                    .map(|c| csv_field(&c.name))
+                    .collect();
                 let _ = writeln!(out, "{}", h.join(","));
                 for r in &rows {
                     let v: Vec<String> = r.iter().map(|c| csv_field(&c.text())).collect();
@@ -261,10 +266,15 @@ mod tests {
     fn times() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000000Z");
         assert_eq!(
-            rfc3339(1_795_237_503_123_456_789),
+            rfc3339(1_795_230_303_123_456_789),
             "2026-11-21T03:05:03.123456789Z"
         );
         assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999999999Z");
+        // A leap day (checked against Python's datetime).
+        assert_eq!(
+            rfc3339(1_709_164_800_000_000_000),
+            "2024-02-29T00:00:00.000000000Z"
+        );
     }
 
     #[test]

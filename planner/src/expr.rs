@@ -94,7 +94,9 @@ fn call(func: &str, args: &[TypedExpr], ret: DataType, f: &Functions) -> Result<
     let one = || -> Result<(Expr, DataType), PlanError> {
         match lowered.first() {
             Some(a) => Ok((a.clone(), tys[0])),
-            None => Err(PlanError::Unsupported(format!("`{func}` needs an argument"))),
+            None => Err(PlanError::Unsupported(format!(
+                "`{func}` needs an argument"
+            ))),
         }
     };
     let cmp = |op| -> Result<Expr, PlanError> {
@@ -191,7 +193,9 @@ fn call(func: &str, args: &[TypedExpr], ret: DataType, f: &Functions) -> Result<
         }
         "select" => {
             if lowered.len() != 3 {
-                return Err(PlanError::Unsupported("`select` needs three arguments".into()));
+                return Err(PlanError::Unsupported(
+                    "`select` needs three arguments".into(),
+                ));
             }
             case(lowered[0].clone())
                 .when(lit(true), lowered[1].clone())

@@ -27,11 +27,11 @@ pub mod udtf;
 use datafusion::catalog::TableProvider;
 use datafusion::common::{Column, DataFusionError};
 use datafusion::datasource::provider_as_source;
+use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::logical_expr::{
     AggregateUDF, Expr, JoinType as DfJoinType, LogicalPlan, LogicalPlanBuilder, ScalarUDF, col,
     lit,
 };
-use datafusion::functions::core::expr_fn::coalesce;
 use pxl_compiler::ir::{self, NodeId, Op, Relation, SinkKind, TimeBound};
 use pxl_stdlib::runtime::ExecEnv;
 use std::collections::HashMap;
@@ -120,9 +120,11 @@ pub fn lower(
                 "`px.export` to OpenTelemetry (output `{name}`) is not supported by `pxl run` yet"
             )));
         }
-        let input = sink.inputs.first().copied().ok_or_else(|| {
-            PlanError::Unsupported(format!("output `{name}` has no input"))
-        })?;
+        let input = sink
+            .inputs
+            .first()
+            .copied()
+            .ok_or_else(|| PlanError::Unsupported(format!("output `{name}` has no input")))?;
         let lp = l.node(input)?;
         let lp = project_to(lp, &sink.relation)?;
         outputs.push(Output {
@@ -266,9 +268,10 @@ impl Lowering<'_> {
                 let right = self.input(node, 1)?;
                 let (lrel, rrel) = (self.input_relation(node, 0), self.input_relation(node, 1));
                 let name = |rel: &Relation, i: usize| -> Result<String, PlanError> {
-                    rel.columns.get(i).map(|c| c.name.clone()).ok_or_else(|| {
-                        PlanError::Unsupported(format!("join key {i} out of range"))
-                    })
+                    rel.columns
+                        .get(i)
+                        .map(|c| c.name.clone())
+                        .ok_or_else(|| PlanError::Unsupported(format!("join key {i} out of range")))
                 };
                 let lkeys = left_on
                     .iter()
@@ -397,7 +400,8 @@ impl Lowering<'_> {
             .iter()
             .filter_map(|p| schema.index_of(p).ok())
             .collect();
-        let mut b = LogicalPlanBuilder::scan(table, provider_as_source(provider), Some(projection))?;
+        let mut b =
+            LogicalPlanBuilder::scan(table, provider_as_source(provider), Some(projection))?;
         if has_time {
             let mut pred: Option<Expr> = None;
             if let Some(s) = start {

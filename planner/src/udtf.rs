@@ -148,12 +148,16 @@ pub fn provider(
                 strs(["AGENT_STATE_HEALTHY"]),
                 Values::Int(vec![now]),
                 Values::Int(vec![0]),
-                Values::Bool(vec![std::path::Path::new("/sys/kernel/btf/vmlinux").exists()]),
+                Values::Bool(vec![
+                    std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
+                ]),
             ]
         }
         "GetLinuxHeadersStatus" => vec![
             Values::Int(vec![i64::from(f.env.asid)]),
-            Values::Bool(vec![std::path::Path::new("/sys/kernel/btf/vmlinux").exists()]),
+            Values::Bool(vec![
+                std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
+            ]),
         ],
         other => {
             return Err(PlanError::Unsupported(format!(
@@ -182,10 +186,10 @@ pub fn provider(
                 Values::Str(s) => Arc::new(StringArray::from(s)) as ArrayRef,
                 Values::Int(i) => Arc::new(Int64Array::from(i)),
                 Values::Bool(b) => Arc::new(BooleanArray::from(b)),
-                Values::U128(u) => Arc::new(FixedSizeBinaryArray::try_from_iter(
-                    u.into_iter().map(|x| x.to_be_bytes()),
-                )
-                .map_err(DataFusionError::from)?),
+                Values::U128(u) => Arc::new(
+                    FixedSizeBinaryArray::try_from_iter(u.into_iter().map(|x| x.to_be_bytes()))
+                        .map_err(DataFusionError::from)?,
+                ),
             })
             .and_then(|a| {
                 if pxl_stdlib::runtime::arrow_type(*t) == *a.data_type() || *t == DataType::Time64Ns

@@ -70,7 +70,8 @@ impl AggregateUDFImpl for Quantiles {
         }))
     }
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        let f = |n: &str, t: DataType| Arc::new(Field::new(format_state_name(args.name, n), t, false));
+        let f =
+            |n: &str, t: DataType| Arc::new(Field::new(format_state_name(args.name, n), t, false));
         Ok(vec![
             f("max_size", DataType::UInt64),
             f("sum", DataType::Float64),
@@ -134,7 +135,9 @@ impl Accumulator for QuantilesAccumulator {
                 serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, Into::into),
             );
         }
-        Ok(ScalarValue::Utf8(Some(serde_json::Value::Object(m).to_string())))
+        Ok(ScalarValue::Utf8(Some(
+            serde_json::Value::Object(m).to_string(),
+        )))
     }
 
     fn size(&self) -> usize {
@@ -160,7 +163,10 @@ impl Accumulator for QuantilesAccumulator {
             }
             digests.push(TDigest::from_scalar_state(&state));
         }
-        digests.push(std::mem::replace(&mut self.digest, TDigest::new(MAX_CENTROIDS)));
+        digests.push(std::mem::replace(
+            &mut self.digest,
+            TDigest::new(MAX_CENTROIDS),
+        ));
         self.digest = TDigest::merge_digests(&digests);
         Ok(())
     }

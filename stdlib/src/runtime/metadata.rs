@@ -194,9 +194,9 @@ impl MetadataIndex {
                     if p.ip.is_empty() {
                         continue;
                     }
-                    let keep_old = m
-                        .get(&p.ip)
-                        .is_some_and(|&j: &usize| md.pods[j].phase == "Running" && p.phase != "Running");
+                    let keep_old = m.get(&p.ip).is_some_and(|&j: &usize| {
+                        md.pods[j].phase == "Running" && p.phase != "Running"
+                    });
                     if !keep_old {
                         m.insert(p.ip.clone(), i);
                     }
@@ -204,12 +204,7 @@ impl MetadataIndex {
                 m
             },
             services: index(&mut md.services.iter().map(|s| s.id.clone())),
-            service_names: index(
-                &mut md
-                    .services
-                    .iter()
-                    .map(|s| qualified(&s.namespace, &s.name)),
-            ),
+            service_names: index(&mut md.services.iter().map(|s| qualified(&s.namespace, &s.name))),
             service_ips: index(
                 &mut md
                     .services

@@ -18,7 +18,7 @@ fn pod_name(p: &Pod) -> String {
     format!("{}/{}", p.namespace, p.name)
 }
 
-fn upid_pod<'a>(m: &'a Md, upid: u128) -> Option<&'a Pod> {
+fn upid_pod(m: &Md, upid: u128) -> Option<&Pod> {
     let (asid, pid, ts) = super::upid_parts(upid);
     let proc = m.process(asid, pid, ts)?;
     let c = m.container(&proc.container_id)?;
@@ -89,17 +89,18 @@ fn pod_fields(m: &Md, p: &Pod, field: &str) -> String {
         "deployment_name" => dep
             .map(|d| format!("{}/{}", d.namespace, d.name))
             .unwrap_or_default(),
-        "owner_references" => rs.map_or_else(
-            || "[]".into(),
-            |r| owner_refs("ReplicaSet", &r.name, &r.id),
-        ),
+        "owner_references" => {
+            rs.map_or_else(|| "[]".into(), |r| owner_refs("ReplicaSet", &r.name, &r.id))
+        }
         _ => String::new(),
     }
 }
 
 fn s_t(args: &[ArrayRef], f: impl Fn(&str) -> i64) -> Result<ArrayRef> {
     let a = str_arg(&args[0])?;
-    Ok(Arc::new(a.iter().map(|v| v.map(&f)).collect::<Int64Array>()))
+    Ok(Arc::new(
+        a.iter().map(|v| v.map(&f)).collect::<Int64Array>(),
+    ))
 }
 
 fn k(f: impl Fn(&[ArrayRef], usize) -> Result<ArrayRef> + Send + Sync + 'static) -> Kernel {
@@ -234,7 +235,13 @@ pub fn metadata_udfs(env: &Arc<ExecEnv>) -> Result<Vec<ScalarUDF>> {
                         } else {
                             m.pod(key)
                         };
-                        p.map_or(0, |p| if stop { p.stop_time_ns } else { p.start_time_ns })
+                        p.map_or(0, |p| {
+                            if stop {
+                                p.stop_time_ns
+                            } else {
+                                p.start_time_ns
+                            }
+                        })
                     })
                 }),
             ));
@@ -310,7 +317,9 @@ pub fn metadata_udfs(env: &Arc<ExecEnv>) -> Result<Vec<ScalarUDF>> {
                     s.map(|s| match field {
                         "name" => format!("{}/{}", s.namespace, s.name),
                         "cluster_ip" => s.cluster_ip.clone(),
-                        "external_ips" => serde_json::to_string(&s.external_ips).unwrap_or_default(),
+                        "external_ips" => {
+                            serde_json::to_string(&s.external_ips).unwrap_or_default()
+                        }
                         "id" => s.id.clone(),
                         _ => s.namespace.clone(),
                     })
@@ -359,8 +368,7 @@ pub fn metadata_udfs(env: &Arc<ExecEnv>) -> Result<Vec<ScalarUDF>> {
                                 || "[]".into(),
                                 |d| owner_refs("Deployment", &d.name, &d.id),
                             ),
-                            _ => serde_json::json!({"running": r.stop_time_ns == 0})
-                                .to_string(),
+                            _ => serde_json::json!({"running": r.stop_time_ns == 0}).to_string(),
                         }
                     })
                 }),
@@ -377,7 +385,13 @@ pub fn metadata_udfs(env: &Arc<ExecEnv>) -> Result<Vec<ScalarUDF>> {
                         } else {
                             m.replicaset(key)
                         };
-                        r.map_or(0, |r| if stop { r.stop_time_ns } else { r.start_time_ns })
+                        r.map_or(0, |r| {
+                            if stop {
+                                r.stop_time_ns
+                            } else {
+                                r.start_time_ns
+                            }
+                        })
                     })
                 }),
             ));
@@ -423,7 +437,13 @@ pub fn metadata_udfs(env: &Arc<ExecEnv>) -> Result<Vec<ScalarUDF>> {
                         } else {
                             m.deployment(key)
                         };
-                        d.map_or(0, |d| if stop { d.stop_time_ns } else { d.start_time_ns })
+                        d.map_or(0, |d| {
+                            if stop {
+                                d.stop_time_ns
+                            } else {
+                                d.start_time_ns
+                            }
+                        })
                     })
                 }),
             ));
@@ -468,7 +488,13 @@ pub fn metadata_udfs(env: &Arc<ExecEnv>) -> Result<Vec<ScalarUDF>> {
                             } else {
                                 m.container(key)
                             };
-                            c.map_or(0, |c| if stop { c.stop_time_ns } else { c.start_time_ns })
+                            c.map_or(0, |c| {
+                                if stop {
+                                    c.stop_time_ns
+                                } else {
+                                    c.start_time_ns
+                                }
+                            })
                         })
                     }),
                 ));

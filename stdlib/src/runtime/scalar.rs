@@ -156,7 +156,11 @@ fn cidr_contains(cidr: &str, ip: &IpAddr) -> bool {
         }
         (IpAddr::V6(n), IpAddr::V6(a)) => {
             let len = len.unwrap_or(128).min(128);
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(n) & mask == u128::from(*a) & mask
         }
         _ => false,
@@ -401,7 +405,11 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
         ("toupper", k(|a, _| s_s(a, |s| s.to_ascii_uppercase()))),
         (
             "trim",
-            k(|a, _| s_s(a, |s| s.trim_matches(|c: char| c.is_ascii_whitespace()).into())),
+            k(|a, _| {
+                s_s(a, |s| {
+                    s.trim_matches(|c: char| c.is_ascii_whitespace()).into()
+                })
+            }),
         ),
         (
             "strip_prefix",
@@ -600,7 +608,11 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
         ),
         (
             "nslookup",
-            k(move |a, _| s_s(a, |s| e.resolver.reverse(s).unwrap_or_else(|| s.to_string()))),
+            k(move |a, _| {
+                s_s(a, |s| {
+                    e.resolver.reverse(s).unwrap_or_else(|| s.to_string())
+                })
+            }),
         ),
         (
             "cidrs_contain_ip",
@@ -663,7 +675,10 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
             "_exec_host_num_cpus",
             k(move |_, n| Ok(constant_int(n, e4.num_cpus))),
         ),
-        ("vizier_id", k(move |_, n| Ok(constant_str(n, &e5.vizier_id)))),
+        (
+            "vizier_id",
+            k(move |_, n| Ok(constant_str(n, &e5.vizier_id))),
+        ),
         (
             "vizier_name",
             k(move |_, n| Ok(constant_str(n, e6.metadata.cluster_name()))),
@@ -676,10 +691,7 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
             "asid",
             k(move |_, n| Ok(constant_int(n, i64::from(e8.asid)))),
         ),
-        (
-            "_script_reference",
-            k(|a, _| strs_s(a, script_reference)),
-        ),
+        ("_script_reference", k(|a, _| strs_s(a, script_reference))),
         (
             "upid",
             k(move |a, _| {

@@ -72,7 +72,10 @@ pub fn normalize(sql: &str, dialect: Dialect) -> String {
             }
             placeholder(&mut out, &mut params, sql[i..j].to_string());
             i = j;
-        } else if c == b'$' && dialect == Dialect::Postgres && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        } else if c == b'$'
+            && dialect == Dialect::Postgres
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+        {
             // An existing placeholder stays as it is.
             let mut j = i + 1;
             while j < b.len() && b[j].is_ascii_digit() {
