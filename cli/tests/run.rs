@@ -1,0 +1,219 @@
+//! `pxl datagen`, `pxl run`, `pxl explain` and `pxl scripts` as processes:
+//! real files, exit codes, and one clear line for every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn pxl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pxl"))
+        .args(args)
+        .output()
+        .expect("pxl starts")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A fresh directory under the target dir, removed first if present.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Generated data shared by the tests of this file (made once per test
+/// that needs it; datagen is deterministic and fast).
+fn data(name: &str, format: &str) -> PathBuf {
+    let dir = scratch(name);
+    let out = pxl(&[
+        "datagen",
+        "--out",
+        dir.to_str().unwrap(),
+        "--rows",
+        "3000",
+        "--seed",
+        "3",
+        "--format",
+        format,
+        "--end",
+        "2026-11-21T07:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    dir
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn datagen_then_every_bundled_script_runs() {
+    let dir = data("run_all", "parquet");
+    let list = pxl(&["scripts", "list"]);
+    let names: Vec<String> = text(&list.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect();
+    assert!(names.len() >= 13, "{names:?}");
+    for name in names {
+        let out = pxl(&["run", &name, "--data", path(&dir)]);
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        assert!(stdout.contains("Table ID: "), "{name}: {stdout}");
+        assert!(
+            !stdout.contains("(no rows)"),
+            "{name} has an empty output:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn formats_and_row_limit() {
+    let dir = data("formats", "arrow");
+    let out = pxl(&[
+        "run",
+        "px/http_data",
+        "--data",
+        path(&dir),
+        "--format",
+        "json",
+        "--max-rows",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0]["_table"].is_string());
+    assert!(
+        text(&out.stderr).contains("only the first 2 are shown"),
+        "a cut must be reported: {}",
+        text(&out.stderr)
+    );
+    let csv = pxl(&[
+        "run",
+        "px/service_stats",
+        "--data",
+        path(&dir),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(csv.status.code(), Some(0));
+    assert!(text(&csv.stdout).starts_with("# table: "));
+}
+
+#[test]
+fn explain_shows_time_range_and_columns() {
+    let out = pxl(&[
+        "explain",
+        "px/http_stats",
+        "--now",
+        "2026-11-21T07:00:00Z",
+        "--verbose",
+    ]);
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(s.contains("Source table=http_events"), "{s}");
+    assert!(s.contains("time=[2026-11-21T06:"), "{s}");
+    assert!(s.contains("DataFusion physical plan"), "{s}");
+}
+
+#[test]
+fn bad_inputs_give_one_clear_error() {
+    let good = data("bad_inputs", "parquet");
+    // Missing directory.
+    let out = pxl(&["run", "px/http_data", "--data", "/nonexistent/pxl"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+
+    // Corrupted Parquet.
+    let bad = scratch("corrupt");
+    std::fs::write(bad.join("http_events.parquet"), b"PAR1 not really").unwrap();
+    let out = pxl(&["run", "px/http_data", "--data", path(&bad)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("http_events.parquet"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+
+    // A file whose schema is another table's.
+    let wrong = scratch("wrong_schema");
+    std::fs::copy(
+        good.join("dns_events.parquet"),
+        wrong.join("http_events.parquet"),
+    )
+    .unwrap();
+    let out = pxl(&["run", "px/http_data", "--data", path(&wrong)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("does not match table `http_events`"), "{err}");
+
+    // A file named after no table.
+    let unknown = scratch("unknown_table");
+    std::fs::copy(
+        good.join("dns_events.parquet"),
+        unknown.join("dns_event.parquet"),
+    )
+    .unwrap();
+    let out = pxl(&["run", "px/http_data", "--data", path(&unknown)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("did you mean `dns_events`"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A table with no data.
+    let only_dns = scratch("only_dns");
+    std::fs::copy(
+        good.join("dns_events.parquet"),
+        only_dns.join("dns_events.parquet"),
+    )
+    .unwrap();
+    let out = pxl(&["run", "px/http_data", "--data", path(&only_dns)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("`http_events` has no data"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // An argument of the wrong kind.
+    let out = pxl(&[
+        "run",
+        "px/http_data",
+        "--data",
+        path(&good),
+        "--arg",
+        "start_time=yesterday",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("start_time"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+
+    // A bad --now is a usage error.
+    let out = pxl(&[
+        "run",
+        "px/http_data",
+        "--data",
+        path(&good),
+        "--now",
+        "soon",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
