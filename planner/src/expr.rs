@@ -232,6 +232,9 @@ pub fn aggregate(a: &AggExpr, f: &Functions) -> Result<Expr, PlanError> {
         "min" => agg::min(e),
         "max" => agg::max(e),
         "any" => agg::any_value(e),
+        // A sample of one value per group; DataFusion's any_value keeps one
+        // arbitrary value, which is what a reservoir of size one gives.
+        "sample" => agg::any_value(e),
         "quantiles" => match a.quantile {
             Some(q) => agg::approx_percentile_cont(to_float(e, ty).sort(true, false), lit(q), None),
             None => f.quantiles.call(vec![e]),

@@ -153,6 +153,14 @@ pub fn provider(
                 ]),
             ]
         }
+        // No tracepoints can be deployed on one node: an empty table.
+        "GetTracepointStatus" => vec![
+            Values::U128(Vec::new()),
+            strs(Vec::<String>::new()),
+            strs(Vec::<String>::new()),
+            strs(Vec::<String>::new()),
+            strs(Vec::<String>::new()),
+        ],
         "GetLinuxHeadersStatus" => vec![
             Values::Int(vec![i64::from(f.env.asid)]),
             Values::Bool(vec![
@@ -187,8 +195,11 @@ pub fn provider(
                 Values::Int(i) => Arc::new(Int64Array::from(i)),
                 Values::Bool(b) => Arc::new(BooleanArray::from(b)),
                 Values::U128(u) => Arc::new(
-                    FixedSizeBinaryArray::try_from_iter(u.into_iter().map(|x| x.to_be_bytes()))
-                        .map_err(DataFusionError::from)?,
+                    FixedSizeBinaryArray::try_from_sparse_iter_with_size(
+                        u.into_iter().map(|x| Some(x.to_be_bytes())),
+                        16,
+                    )
+                    .map_err(DataFusionError::from)?,
                 ),
             })
             .and_then(|a| {

@@ -240,6 +240,33 @@ fn uri_parse(uri: &str) -> String {
     ordered_json(&fields)
 }
 
+/// The shared libraries mapped by a process of this host, as a JSON array
+/// (from /proc/PID/maps); "" for processes of other hosts or that ended.
+fn shared_libraries(local_asid: u32, upid: u128) -> String {
+    let (asid, pid, start) = super::upid_parts(upid);
+    if asid != local_asid {
+        return String::new();
+    }
+    // The start time must match, or the pid was reused.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let started = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(19))
+        .and_then(|t| t.parse::<u64>().ok());
+    if started != Some(start) {
+        return String::new();
+    }
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let mut libs: Vec<&str> = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter(|p| p.contains(".so"))
+        .collect();
+    libs.sort_unstable();
+    libs.dedup();
+    serde_json::to_string(&libs).unwrap_or_default()
+}
+
 /// JSON text of an object whose keys keep the given order.
 fn ordered_json(fields: &[(&str, serde_json::Value)]) -> String {
     let body: Vec<String> = fields
@@ -350,6 +377,7 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
     let e7 = env.clone();
     let e8 = env.clone();
     let e9 = env.clone();
+    let e10 = env.clone();
     vec![
         (
             "round",
@@ -690,6 +718,10 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
         (
             "asid",
             k(move |_, n| Ok(constant_int(n, i64::from(e8.asid)))),
+        ),
+        (
+            "shared_libraries",
+            k(move |a, _| u_s(a, |u| shared_libraries(e10.asid, u))),
         ),
         ("_script_reference", k(|a, _| strs_s(a, script_reference))),
         (
