@@ -183,7 +183,7 @@ pub fn load_dir(dir: &Path, store: &TableStore) -> Result<Loaded, LoadError> {
                 .iter()
                 .map(|t| t.name)
                 .collect();
-            let hint = match closest(table_name, &names) {
+            let hint = match pxl_compiler::diagnostic::closest(table_name, names.iter().copied()) {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => "table files are named `<table>.parquet` or `<table>.arrow`".into(),
             };
@@ -236,27 +236,4 @@ pub fn load_dir(dir: &Path, store: &TableStore) -> Result<Loaded, LoadError> {
         loaded.tables.push((name, rows));
     }
     Ok(loaded)
-}
-
-fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (levenshtein(name, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

@@ -21,6 +21,7 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use parking_lot::{Mutex, RwLock};
+use pxl_stdlib::runtime::time_bounds;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
@@ -153,43 +154,6 @@ impl Table {
             .map(|b| b.batch.clone())
             .collect()
     }
-}
-
-/// The `time_` range implied by pushed-down filters: `time_ >= x`,
-/// `time_ > x`, `time_ <= x`, `time_ < x` (either side), joined by AND.
-pub fn time_bounds(filters: &[Expr]) -> (Option<i64>, Option<i64>) {
-    let mut start: Option<i64> = None;
-    let mut end: Option<i64> = None;
-    let mut visit = Vec::from_iter(filters.iter());
-    while let Some(e) = visit.pop() {
-        let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e else {
-            continue;
-        };
-        if *op == Operator::And {
-            visit.push(left);
-            visit.push(right);
-            continue;
-        }
-        let (op, value) = match (left.as_ref(), right.as_ref()) {
-            (Expr::Column(c), Expr::Literal(v, _)) if c.name == "time_" => (*op, v),
-            (Expr::Literal(v, _), Expr::Column(c)) if c.name == "time_" => match op.swap() {
-                Some(o) => (o, v),
-                None => continue,
-            },
-            _ => continue,
-        };
-        let ScalarValue::Int64(Some(v)) = value else {
-            continue;
-        };
-        match op {
-            Operator::GtEq => start = Some(start.map_or(*v, |s| s.max(*v))),
-            Operator::Gt => start = Some(start.map_or(v + 1, |s| s.max(v + 1))),
-            Operator::LtEq => end = Some(end.map_or(*v, |e| e.min(*v))),
-            Operator::Lt => end = Some(end.map_or(v - 1, |e| e.min(v - 1))),
-            _ => {}
-        }
-    }
-    (start, end)
 }
 
 fn is_time_filter(e: &Expr) -> bool {

@@ -325,7 +325,7 @@ fn run_inner(args: &RunArgs) -> Result<(), Failure> {
         OutFormat::Json => Format::Json,
         OutFormat::Csv => Format::Csv,
     };
-    print!("{}", render(&results, format, max_rows));
+    print!("{}", render(&results, format));
     for note in truncation_notes(&results, max_rows) {
         eprintln!("{note}");
     }

@@ -27,6 +27,21 @@ pub struct Case {
     pub args: Vec<(String, String)>,
 }
 
+/// The `NAME=VALUE` lines of a case's `.args` file (none when it is absent).
+pub fn read_args(path: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .map(|t| {
+            t.lines()
+                .filter(|l| !l.trim().is_empty())
+                .filter_map(|l| {
+                    l.split_once('=')
+                        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Every case under `root/{ok,err}`, sorted by name.
 pub fn cases(root: &Path) -> Vec<Case> {
     let mut out = Vec::new();
@@ -48,17 +63,7 @@ pub fn cases(root: &Path) -> Vec<Case> {
             let pxl =
                 std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
             let vis = std::fs::read_to_string(dir.join(format!("{name}.vis.json"))).ok();
-            let args = std::fs::read_to_string(dir.join(format!("{name}.args")))
-                .map(|t| {
-                    t.lines()
-                        .filter(|l| !l.trim().is_empty())
-                        .filter_map(|l| {
-                            l.split_once('=')
-                                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let args = read_args(&dir.join(format!("{name}.args")));
             out.push(Case {
                 name,
                 dir: dir.clone(),

@@ -5,6 +5,7 @@
 
 use pxl_compiler::script::ScriptInput;
 use pxl_conformance::exec::run_script;
+use pxl_conformance::read_args;
 use std::path::PathBuf;
 
 fn root() -> PathBuf {
@@ -38,13 +39,7 @@ fn cases() -> Vec<RunCase> {
         let vis = std::fs::read_to_string(&vis_path)
             .ok()
             .map(|v| (vis_path, v));
-        let args = std::fs::read_to_string(dir.join(format!("{name}.args")))
-            .map(|t| {
-                t.lines()
-                    .filter_map(|l| l.split_once('=').map(|(k, v)| (k.trim().into(), v.into())))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let args = read_args(&dir.join(format!("{name}.args")));
         out.push(RunCase {
             input: ScriptInput {
                 name: name.clone(),

@@ -62,7 +62,7 @@ fn describe_scan(scan: &datafusion::logical_expr::TableScan) -> String {
         .map(|f| f.name().clone())
         .collect();
     let mut s = format!("{} columns=[{}]", scan.table_name, cols.join(", "));
-    let (start, end) = time_range(&scan.filters);
+    let (start, end) = pxl_stdlib::runtime::time_bounds(&scan.filters);
     if start.is_some() || end.is_some() {
         let _ = write!(
             s,
@@ -76,33 +76,4 @@ fn describe_scan(scan: &datafusion::logical_expr::TableScan) -> String {
         let _ = write!(s, " pushed_filters=[{}]", f.join(", "));
     }
     s
-}
-
-/// The `time_` bounds among pushed filters (same rules as the table store).
-fn time_range(filters: &[datafusion::logical_expr::Expr]) -> (Option<i64>, Option<i64>) {
-    use datafusion::common::ScalarValue;
-    use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
-    let mut start = None;
-    let mut end = None;
-    let mut stack: Vec<&Expr> = filters.iter().collect();
-    while let Some(e) = stack.pop() {
-        if let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e {
-            if *op == Operator::And {
-                stack.push(left);
-                stack.push(right);
-                continue;
-            }
-            if let (Expr::Column(c), Expr::Literal(ScalarValue::Int64(Some(v)), _)) =
-                (left.as_ref(), right.as_ref())
-                && c.name == "time_"
-            {
-                match op {
-                    Operator::GtEq | Operator::Gt => start = Some(*v),
-                    Operator::LtEq | Operator::Lt => end = Some(*v),
-                    _ => {}
-                }
-            }
-        }
-    }
-    (start, end)
 }

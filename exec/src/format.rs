@@ -168,9 +168,9 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// Renders every result in `format`. `max_rows` is only used to word the
-/// note about cut results.
-pub fn render(results: &[ResultTable], format: Format, max_rows: Option<usize>) -> String {
+/// Renders every result in `format` (cut results are reported separately by
+/// [`truncation_notes`]).
+pub fn render(results: &[ResultTable], format: Format) -> String {
     let mut out = String::new();
     for t in results {
         let rows = rows(t);
@@ -238,7 +238,6 @@ pub fn render(results: &[ResultTable], format: Format, max_rows: Option<usize>) 
             }
         }
     }
-    let _ = max_rows;
     out
 }
 

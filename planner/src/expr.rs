@@ -73,11 +73,11 @@ pub fn lower(e: &TypedExpr, f: &Functions) -> Result<Expr, PlanError> {
     match &e.expr {
         ScalarExpr::Column { name, .. } => Ok(ucol(name)),
         ScalarExpr::Literal(l) => Ok(literal(l)),
-        ScalarExpr::Call { func, args } => call(func, args, e.ty, f),
+        ScalarExpr::Call { func, args } => call(func, args, f),
     }
 }
 
-fn call(func: &str, args: &[TypedExpr], ret: DataType, f: &Functions) -> Result<Expr, PlanError> {
+fn call(func: &str, args: &[TypedExpr], f: &Functions) -> Result<Expr, PlanError> {
     let lowered = args
         .iter()
         .map(|a| lower(a, f))
@@ -207,7 +207,6 @@ fn call(func: &str, args: &[TypedExpr], ret: DataType, f: &Functions) -> Result<
                 .scalar
                 .get(func)
                 .ok_or_else(|| PlanError::MissingFunction(func.to_string()))?;
-            let _ = ret;
             udf.call(lowered)
         }
     })

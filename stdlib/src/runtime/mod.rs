@@ -34,6 +34,8 @@ pub use scalar::{ExecEnv, HostsResolver, Resolver, scalar_udfs};
 use crate::datatype::{DataType, SemanticType};
 use crate::tables::Table;
 use datafusion::arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -107,4 +109,41 @@ pub fn upid(asid: u32, pid: u32, start_ticks: u64) -> u128 {
 pub fn upid_parts(v: u128) -> (u32, u32, u64) {
     let high = (v >> 64) as u64;
     ((high >> 32) as u32, high as u32, v as u64)
+}
+
+/// The `time_` range implied by pushed-down filters: `time_ >= x`,
+/// `time_ > x`, `time_ <= x`, `time_ < x` (either side), joined by AND.
+pub fn time_bounds(filters: &[Expr]) -> (Option<i64>, Option<i64>) {
+    let mut start: Option<i64> = None;
+    let mut end: Option<i64> = None;
+    let mut visit = Vec::from_iter(filters.iter());
+    while let Some(e) = visit.pop() {
+        let Expr::BinaryExpr(BinaryExpr { left, op, right }) = e else {
+            continue;
+        };
+        if *op == Operator::And {
+            visit.push(left);
+            visit.push(right);
+            continue;
+        }
+        let (op, value) = match (left.as_ref(), right.as_ref()) {
+            (Expr::Column(c), Expr::Literal(v, _)) if c.name == "time_" => (*op, v),
+            (Expr::Literal(v, _), Expr::Column(c)) if c.name == "time_" => match op.swap() {
+                Some(o) => (o, v),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let ScalarValue::Int64(Some(v)) = value else {
+            continue;
+        };
+        match op {
+            Operator::GtEq => start = Some(start.map_or(*v, |s| s.max(*v))),
+            Operator::Gt => start = Some(start.map_or(v + 1, |s| s.max(v + 1))),
+            Operator::LtEq => end = Some(end.map_or(*v, |e| e.min(*v))),
+            Operator::Lt => end = Some(end.map_or(v - 1, |e| e.min(v - 1))),
+            _ => {}
+        }
+    }
+    (start, end)
 }
