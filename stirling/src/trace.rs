@@ -1,0 +1,577 @@
+//! The socket tracer's user space: turns decoded kernel events into rows of
+//! `http_events`, `conn_stats` and `proc_exit_events`.
+//!
+//! - One [`Conn`] per tracked socket (process, fd). Its protocol is inferred
+//!   from the first captured bytes; connections that are not HTTP are
+//!   disabled in the kernel (their data stops there, their bytes are still
+//!   counted).
+//! - The tracker has a hard cap on connections and on the bytes its parsers
+//!   buffer; past either it evicts the connections idle longest and counts
+//!   them.
+//! - `conn_stats` is kept per (process, remote address, remote port, role),
+//!   counted from the start of tracing, and emitted at every sample.
+
+use crate::bpf::{Event, Head};
+use crate::host::HostMetadata;
+use crate::http::{HttpConfig, HttpConn, HttpRecord, looks_like_http};
+use crate::tables::{TableRows, Value};
+use crate::{Chunk, Direction, Role, procfs};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+
+/// Limits of the tracker.
+#[derive(Debug, Clone, Copy)]
+pub struct TrackerConfig {
+    pub http: HttpConfig,
+    /// Connections tracked at most.
+    pub max_conns: usize,
+    /// Bytes all parsers together may buffer.
+    pub max_buffered_bytes: usize,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            http: HttpConfig::default(),
+            max_conns: 16_384,
+            max_buffered_bytes: 64 << 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proto {
+    Unknown,
+    Http,
+    Other,
+}
+
+#[derive(Debug)]
+struct Conn {
+    upid: u128,
+    role: Role,
+    remote: Option<(IpAddr, u16)>,
+    local: Option<SocketAddr>,
+    proto: Proto,
+    http: Option<HttpConn>,
+    last_ns: u64,
+    /// The local address was looked up again at the first data.
+    local_retried: bool,
+    stats: StatsKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct StatsKey {
+    upid: u128,
+    remote_addr: String,
+    remote_port: i64,
+    role: i64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct ConnCounters {
+    family: i64,
+    protocol: i64,
+    open: i64,
+    close: i64,
+    sent: i64,
+    recv: i64,
+    dirty: bool,
+}
+
+/// What the tracker asks of the kernel side (implemented by the loaded
+/// tracer; tests use a stand-in).
+pub trait Kernel {
+    /// Stop sending this connection's data.
+    fn disable(&mut self, tgid: u32, fd: i32);
+    /// Forget the connection (its process exited).
+    fn forget(&mut self, tgid: u32, fd: i32);
+}
+
+/// Counters for the closing report.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TrackerStats {
+    pub events: u64,
+    pub http_records: u64,
+    pub conns_opened: u64,
+    pub conns_evicted: u64,
+    pub disabled: u64,
+    pub decode_errors: u64,
+}
+
+/// Connection tracking and row building for the socket tracer.
+#[derive(Debug)]
+pub struct Tracker {
+    cfg: TrackerConfig,
+    /// CLOCK_REALTIME − CLOCK_MONOTONIC, to put kernel times on the wall clock.
+    mono_to_real: i64,
+    ticks_ns: u64,
+    conns: HashMap<(u32, i32), Conn>,
+    counters: HashMap<StatsKey, ConnCounters>,
+    /// The TCP table and the CLOCK_MONOTONIC time it was read.
+    tcp_cache: (u64, HashMap<u64, procfs::TcpSock>),
+    pub stats: TrackerStats,
+    pub http_events: TableRows,
+    pub conn_stats: TableRows,
+    pub proc_exit_events: TableRows,
+}
+
+fn mono_now_ns() -> u64 {
+    use nix::time::{ClockId, clock_gettime};
+    clock_gettime(ClockId::CLOCK_MONOTONIC)
+        .map_or(0, |t| (t.tv_sec() * 1_000_000_000 + t.tv_nsec()) as u64)
+}
+
+/// CLOCK_REALTIME − CLOCK_MONOTONIC in nanoseconds.
+pub fn mono_to_real_offset() -> i64 {
+    use nix::time::{ClockId, clock_gettime};
+    let ns = |c| clock_gettime(c).map_or(0, |t| t.tv_sec() * 1_000_000_000 + t.tv_nsec());
+    let m1 = ns(ClockId::CLOCK_MONOTONIC);
+    let r = ns(ClockId::CLOCK_REALTIME);
+    let m2 = ns(ClockId::CLOCK_MONOTONIC);
+    r - (m1 + (m2 - m1) / 2)
+}
+
+fn family_of(remote: Option<(IpAddr, u16)>, local: Option<SocketAddr>) -> i64 {
+    match remote.map(|r| r.0).or(local.map(|l| l.ip())) {
+        Some(IpAddr::V4(_)) => 1,
+        Some(IpAddr::V6(_)) => 2,
+        None => 0,
+    }
+}
+
+fn headers_json(h: &[(String, String)]) -> String {
+    let mut m = serde_json::Map::new();
+    for (k, v) in h {
+        match m.get_mut(k) {
+            // Repeated headers are joined, as HTTP allows.
+            Some(serde_json::Value::String(old)) => {
+                old.push_str(", ");
+                old.push_str(v);
+            }
+            _ => {
+                m.insert(k.clone(), serde_json::Value::String(v.clone()));
+            }
+        }
+    }
+    serde_json::Value::Object(m).to_string()
+}
+
+impl Tracker {
+    pub fn new(cfg: TrackerConfig) -> Self {
+        Tracker {
+            cfg,
+            mono_to_real: mono_to_real_offset(),
+            ticks_ns: 1_000_000_000 / procfs::clock_ticks_per_sec().max(1),
+            conns: HashMap::new(),
+            counters: HashMap::new(),
+            tcp_cache: (0, HashMap::new()),
+            stats: TrackerStats::default(),
+            http_events: TableRows::new("http_events"),
+            conn_stats: TableRows::new("conn_stats"),
+            proc_exit_events: TableRows::new("proc_exit_events"),
+        }
+    }
+
+    /// Re-reads the clock offset (the wall clock may be stepped).
+    pub fn resync_clock(&mut self) {
+        self.mono_to_real = mono_to_real_offset();
+    }
+
+    fn wall(&self, mono_ns: u64) -> u64 {
+        (mono_ns as i64 + self.mono_to_real).max(0) as u64
+    }
+
+    /// The process's start time in clock ticks, as /proc/PID/stat shows it.
+    pub fn start_ticks(&self, head: &Head) -> u64 {
+        head.start_ns / self.ticks_ns
+    }
+
+    fn upid(&self, host: &HostMetadata, head: &Head) -> u128 {
+        pxl_stdlib::runtime::upid(host.asid(), head.tgid, self.start_ticks(head))
+    }
+
+    pub fn conns(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Local (and remote) address of a process's socket, from /proc.
+    /// `event_mono_ns` is when the kernel saw the socket: a table read
+    /// before then may not have it yet.
+    fn socket_addrs(&mut self, tgid: u32, fd: i32, event_mono_ns: u64) -> Option<procfs::TcpSock> {
+        let link = std::fs::read_link(format!("/proc/{tgid}/fd/{fd}"));
+        let link = link.ok()?;
+        let link = link.to_str()?;
+        let inode: u64 = link
+            .strip_prefix("socket:[")?
+            .strip_suffix(']')?
+            .parse()
+            .ok()?;
+        if let Some(s) = self.tcp_cache.1.get(&inode) {
+            return Some(*s);
+        }
+        // Re-read the table on a miss only if it was read before the socket
+        // appeared: a burst of new connections shares one read.
+        if self.tcp_cache.0 <= event_mono_ns {
+            self.tcp_cache = (mono_now_ns(), procfs::tcp_sockets_of(tgid));
+        }
+        self.tcp_cache.1.get(&inode).copied()
+    }
+
+    /// Tracks a socket found open in /proc when tracing started.
+    pub fn adopt(&mut self, host: &mut HostMetadata, tgid: u32, fd: i32, sock: procfs::TcpSock) {
+        let Some(upid) = host.observe_process(tgid) else {
+            return;
+        };
+        let remote = Some((sock.remote.ip(), sock.remote.port()));
+        self.insert_conn(
+            tgid,
+            fd,
+            upid,
+            Role::Unknown,
+            remote,
+            Some(sock.local),
+            0,
+            false,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn insert_conn(
+        &mut self,
+        tgid: u32,
+        fd: i32,
+        upid: u128,
+        role: Role,
+        remote: Option<(IpAddr, u16)>,
+        local: Option<SocketAddr>,
+        ts: u64,
+        count_open: bool,
+    ) {
+        let stats = StatsKey {
+            upid,
+            remote_addr: remote.map(|r| r.0.to_string()).unwrap_or_default(),
+            remote_port: remote.map_or(0, |r| r.1 as i64),
+            role: role as i64,
+        };
+        let c = self.counters.entry(stats.clone()).or_default();
+        c.family = family_of(remote, local);
+        if count_open {
+            c.open += 1;
+            self.stats.conns_opened += 1;
+        }
+        c.dirty = true;
+        self.conns.insert(
+            (tgid, fd),
+            Conn {
+                upid,
+                role,
+                remote,
+                local,
+                proto: Proto::Unknown,
+                http: None,
+                last_ns: ts,
+                local_retried: false,
+                stats,
+            },
+        );
+    }
+
+    /// Handles one kernel event.
+    pub fn handle(&mut self, ev: Event, host: &mut HostMetadata, kernel: &mut dyn Kernel) {
+        self.stats.events += 1;
+        match ev {
+            Event::Open {
+                head,
+                role,
+                remote,
+                local,
+            } => {
+                let upid = host
+                    .observe_process(head.tgid)
+                    .unwrap_or_else(|| self.upid(host, &head));
+                // The kernel gives both ends; /proc is the fallback.
+                let sock = if local.is_none() {
+                    self.socket_addrs(head.tgid, head.fd, head.mono_ns)
+                } else {
+                    None
+                };
+                let local = local
+                    .map(|(ip, port)| SocketAddr::new(ip, port))
+                    .or(sock.map(|s| s.local));
+                let remote = remote
+                    .filter(|r| r.1 != 0 || !r.0.is_unspecified())
+                    .or(sock.map(|s| (s.remote.ip(), s.remote.port())));
+                let role = if role == 1 {
+                    Role::Client
+                } else {
+                    Role::Server
+                };
+                let ts = self.wall(head.mono_ns);
+                if let Some(old) = self.conns.remove(&(head.tgid, head.fd)) {
+                    // The fd was reused without us seeing its close.
+                    self.finish(old, ts);
+                }
+                self.make_room(ts);
+                self.insert_conn(head.tgid, head.fd, upid, role, remote, local, ts, true);
+            }
+            Event::Data {
+                head,
+                ingress,
+                len,
+                data,
+            } => {
+                let ts = self.wall(head.mono_ns);
+                if !self.conns.contains_key(&(head.tgid, head.fd)) {
+                    // A socket the kernel tracks but we evicted: stop its data.
+                    kernel.disable(head.tgid, head.fd);
+                    return;
+                }
+                let dir = if ingress {
+                    Direction::Ingress
+                } else {
+                    Direction::Egress
+                };
+                let cfg = self.cfg.http;
+                let retry = self
+                    .conns
+                    .get(&(head.tgid, head.fd))
+                    .is_some_and(|c| c.local.is_none() && !c.local_retried);
+                let sock = if retry {
+                    self.socket_addrs(head.tgid, head.fd, head.mono_ns)
+                } else {
+                    None
+                };
+                let Some(conn) = self.conns.get_mut(&(head.tgid, head.fd)) else {
+                    return;
+                };
+                conn.last_ns = ts;
+                if retry {
+                    conn.local_retried = true;
+                    conn.local = sock.map(|s| s.local);
+                }
+                if let Some(c) = self.counters.get_mut(&conn.stats) {
+                    if ingress {
+                        c.recv += len as i64;
+                    } else {
+                        c.sent += len as i64;
+                    }
+                    c.dirty = true;
+                }
+                if conn.proto == Proto::Unknown && !data.is_empty() {
+                    if looks_like_http(&data).is_some() {
+                        conn.proto = Proto::Http;
+                        conn.http = Some(HttpConn::new(conn.role, cfg));
+                        if let Some(c) = self.counters.get_mut(&conn.stats) {
+                            c.protocol = 1;
+                        }
+                    } else {
+                        conn.proto = Proto::Other;
+                        self.stats.disabled += 1;
+                        kernel.disable(head.tgid, head.fd);
+                    }
+                }
+                let Some(http) = conn.http.as_mut() else {
+                    return;
+                };
+                let chunk = Chunk {
+                    ts_ns: ts,
+                    len,
+                    data,
+                };
+                let records = http.push(dir, &chunk);
+                if conn.role == Role::Unknown {
+                    conn.role = http.role();
+                }
+                let (upid, role, remote, local) = (conn.upid, conn.role, conn.remote, conn.local);
+                for r in records {
+                    self.http_row(upid, role, remote, local, r);
+                }
+                if self.buffered() > self.cfg.max_buffered_bytes {
+                    self.make_room(ts);
+                }
+            }
+            Event::Close { head, sent, recv } => {
+                let ts = self.wall(head.mono_ns);
+                if let Some(conn) = self.conns.remove(&(head.tgid, head.fd)) {
+                    if let Some(c) = self.counters.get_mut(&conn.stats) {
+                        c.sent += sent as i64;
+                        c.recv += recv as i64;
+                    }
+                    self.finish(conn, ts);
+                }
+            }
+            Event::Exec { head, comm } => {
+                host.observe_exec(head.tgid, self.start_ticks(&head), &comm);
+            }
+            Event::Exit { head, status, comm } => {
+                let ts = self.wall(head.mono_ns);
+                let ticks = self.start_ticks(&head);
+                let exit_code = ((status >> 8) & 0xff) as i64;
+                let signal = (status & 0x7f) as i64;
+                host.observe_exit(head.tgid, ticks, exit_code, ts as i64);
+                if exit_code != 0 || signal != 0 {
+                    let upid = pxl_stdlib::runtime::upid(host.asid(), head.tgid, ticks);
+                    self.proc_exit_events.push_with(|name| {
+                        Some(match name {
+                            "time_" => Value::I64(ts as i64),
+                            "upid" => Value::U128(upid),
+                            "exit_code" => Value::I64(exit_code),
+                            "signal" => Value::I64(signal),
+                            "comm" => Value::Str(comm.clone()),
+                            _ => return None,
+                        })
+                    });
+                }
+                // Its sockets closed without close(2) calls.
+                let fds: Vec<_> = self
+                    .conns
+                    .keys()
+                    .filter(|k| k.0 == head.tgid)
+                    .copied()
+                    .collect();
+                for key in fds {
+                    if let Some(conn) = self.conns.remove(&key) {
+                        kernel.forget(key.0, key.1);
+                        self.finish(conn, ts);
+                    }
+                }
+            }
+        }
+    }
+
+    fn buffered(&self) -> usize {
+        self.conns
+            .values()
+            .filter_map(|c| c.http.as_ref())
+            .map(|h| h.buffered_bytes(Direction::Egress) + h.buffered_bytes(Direction::Ingress))
+            .sum()
+    }
+
+    /// Evicts the connections idle longest when a cap is reached.
+    fn make_room(&mut self, ts: u64) {
+        let over_conns = self.conns.len() >= self.cfg.max_conns;
+        let over_bytes = self.buffered() > self.cfg.max_buffered_bytes;
+        if !over_conns && !over_bytes {
+            return;
+        }
+        // Evict an eighth at a time so that the scan is rare.
+        let mut by_age: Vec<_> = self.conns.iter().map(|(k, c)| (c.last_ns, *k)).collect();
+        by_age.sort_unstable();
+        let n = (self.conns.len() / 8).max(1);
+        for (_, key) in by_age.into_iter().take(n) {
+            if let Some(conn) = self.conns.remove(&key) {
+                self.stats.conns_evicted += 1;
+                self.finish(conn, ts);
+            }
+        }
+    }
+
+    fn finish(&mut self, mut conn: Conn, ts: u64) {
+        if let Some(c) = self.counters.get_mut(&conn.stats) {
+            c.close += 1;
+            c.dirty = true;
+        }
+        if let Some(mut http) = conn.http.take() {
+            let records = http.close(ts);
+            for r in records {
+                self.http_row(conn.upid, conn.role, conn.remote, conn.local, r);
+            }
+        }
+    }
+
+    fn http_row(
+        &mut self,
+        upid: u128,
+        role: Role,
+        remote: Option<(IpAddr, u16)>,
+        local: Option<SocketAddr>,
+        r: HttpRecord,
+    ) {
+        self.stats.http_records += 1;
+        let latency = r.resp_end_ns.saturating_sub(r.req_start_ns) as i64;
+        let mut r = r;
+        self.http_events.push_with(|name| {
+            Some(match name {
+                "time_" => Value::I64(r.resp_end_ns as i64),
+                "upid" => Value::U128(upid),
+                "remote_addr" => Value::Str(remote.map(|a| a.0.to_string()).unwrap_or_default()),
+                "remote_port" => Value::I64(remote.map_or(0, |a| a.1 as i64)),
+                "local_addr" => Value::Str(local.map(|a| a.ip().to_string()).unwrap_or_default()),
+                "local_port" => Value::I64(local.map_or(0, |a| a.port() as i64)),
+                "trace_role" => Value::I64(role as i64),
+                "encrypted" => Value::Bool(false),
+                "major_version" => Value::I64(r.major_version),
+                "minor_version" => Value::I64(r.minor_version),
+                "content_type" => Value::I64(r.content_type),
+                "req_headers" => Value::Str(headers_json(&r.req_headers)),
+                "req_method" => Value::Str(std::mem::take(&mut r.req_method)),
+                "req_path" => Value::Str(std::mem::take(&mut r.req_path)),
+                "req_body" => Value::Str(std::mem::take(&mut r.req_body)),
+                "req_body_size" => Value::I64(r.req_body_size),
+                "resp_headers" => Value::Str(headers_json(&r.resp_headers)),
+                "resp_status" => Value::I64(r.resp_status),
+                "resp_message" => Value::Str(std::mem::take(&mut r.resp_message)),
+                "resp_body" => Value::Str(std::mem::take(&mut r.resp_body)),
+                "resp_body_size" => Value::I64(r.resp_body_size),
+                "latency" => Value::I64(latency),
+                _ => return None,
+            })
+        });
+    }
+
+    /// Appends a `conn_stats` row for every endpoint that saw activity since
+    /// the last sample or still has open connections.
+    pub fn sample_conn_stats(&mut self, now_ns: i64) {
+        for (k, c) in &mut self.counters {
+            let active = c.open - c.close;
+            if !c.dirty && active <= 0 {
+                continue;
+            }
+            c.dirty = false;
+            let c = c.clone();
+            self.conn_stats.push_with(|name| {
+                Some(match name {
+                    "time_" => Value::I64(now_ns),
+                    "upid" => Value::U128(k.upid),
+                    "remote_addr" => Value::Str(k.remote_addr.clone()),
+                    "remote_port" => Value::I64(k.remote_port),
+                    "trace_role" => Value::I64(k.role),
+                    "addr_family" => Value::I64(c.family),
+                    "protocol" => Value::I64(c.protocol),
+                    "ssl" => Value::Bool(false),
+                    "conn_open" => Value::I64(c.open),
+                    "conn_close" => Value::I64(c.close),
+                    "conn_active" => Value::I64(active.max(0)),
+                    "bytes_sent" => Value::I64(c.sent),
+                    "bytes_recv" => Value::I64(c.recv),
+                    _ => return None,
+                })
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn finds_local_address_of_accepted_and_connected_sockets() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let (a, _) = l.accept().unwrap();
+        let mut t = Tracker::new(TrackerConfig::default());
+        let me = std::process::id();
+        let s = t
+            .socket_addrs(me, a.as_raw_fd(), mono_now_ns())
+            .expect("accepted socket found");
+        assert_eq!(s.local.port(), port);
+        let s = t
+            .socket_addrs(me, c.as_raw_fd(), mono_now_ns())
+            .expect("connected socket found");
+        assert_eq!(s.remote.port(), port);
+    }
+}
