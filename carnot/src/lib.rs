@@ -2,6 +2,7 @@
 //! ([`store`]) and loading recorded data into it ([`load`]). Agent roles,
 //! services and live metadata arrive with the distributed runtime.
 
+pub mod live;
 pub mod load;
 pub mod store;
 

@@ -5,6 +5,8 @@
 //! happens in `pxl-compiler`.
 
 mod check;
+mod demo;
+mod live;
 mod render;
 mod run;
 
@@ -32,7 +34,8 @@ enum Command {
     /// a script from standard input. Exit status: 0 when there is no error,
     /// 1 when a script has an error, 2 on a usage or I/O error.
     Check(check::CheckArgs),
-    /// Run a script over recorded data and print its output tables.
+    /// Run a script over recorded data (--data) or over data collected live
+    /// on this host (--live) and print its output tables.
     ///
     /// Exit status: 0 on success, 1 when the script, the data or the query
     /// fails (with one line saying why), 2 on a usage error.
@@ -44,6 +47,17 @@ enum Command {
     /// Generate deterministic, realistic data for every default table (plus
     /// the matching metadata) to use with `pxl run --data`.
     Datagen(run::DatagenArgs),
+    /// See pxl work on this machine in under a minute: start the collectors
+    /// and a small HTTP workload on loopback, collect for ~15 s, then run the
+    /// bundled scripts (HTTP data, service stats, slow endpoints, errors,
+    /// service map, process stats) on what was captured.
+    ///
+    /// Capturing network traffic needs root (or CAP_BPF and CAP_PERFMON);
+    /// without it the demo says so and shows the /proc tables only.
+    Demo(run::DemoArgs),
+    /// One process of the demo workload (used by `pxl demo`).
+    #[command(hide = true)]
+    DemoService(demo::ServiceArgs),
     /// Work with the bundled scripts (`px/http_data`, ...).
     Scripts {
         #[command(subcommand)]
@@ -76,6 +90,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Explain(args) => run::explain(&args),
         Command::Datagen(args) => run::datagen(&args),
+        Command::Demo(args) => run::demo(&args),
+        Command::DemoService(args) => demo::service(&args),
         Command::Scripts {
             command: ScriptsCommand::List,
         } => run::list_scripts(),

@@ -25,8 +25,14 @@ pub struct RunArgs {
     script: String,
     /// Directory of recorded tables (`<table>.parquet` or `<table>.arrow`,
     /// plus `metadata.json`), e.g. made by `pxl datagen`.
-    #[arg(long, value_name = "DIR")]
-    data: PathBuf,
+    #[arg(long, value_name = "DIR", conflicts_with = "live")]
+    data: Option<PathBuf>,
+    /// Collect live data on this host for DURATION (e.g. 15s, 2m) with the
+    /// eBPF socket tracer and the /proc collectors, then run the script on
+    /// it. Ctrl-C ends the collection early. eBPF needs root (or CAP_BPF and
+    /// CAP_PERFMON); without it only the /proc tables are filled.
+    #[arg(long, value_name = "DURATION")]
+    live: Option<String>,
     /// Set a vis.json variable: `--arg start_time=-30m` (repeatable).
     #[arg(long = "arg", value_name = "NAME=VALUE", value_parser = parse_arg)]
     args: Vec<(String, String)>,
@@ -305,15 +311,36 @@ pub fn run(args: &RunArgs) -> ExitCode {
 
 fn run_inner(args: &RunArgs) -> Result<(), Failure> {
     let script = load_script(&args.script)?;
-    let store = TableStore::new();
-    let loaded = load_dir(&args.data, &store).map_err(|e| fail(e.to_string()))?;
-    let p = prepare(
-        &script,
-        &args.args,
-        &store,
-        loaded.metadata,
-        args.now.as_deref(),
-    )?;
+    let (store, metadata) = match (&args.data, &args.live) {
+        (Some(dir), _) => {
+            let store = TableStore::new();
+            let loaded = load_dir(dir, &store).map_err(|e| fail(e.to_string()))?;
+            (Arc::new(store), loaded.metadata)
+        }
+        (None, Some(d)) => {
+            let duration = crate::live::parse_duration(d).map_err(usage)?;
+            let interrupted = crate::live::interrupt_flag();
+            eprintln!(
+                "collecting for {} on this host (Ctrl-C to stop early)...",
+                humantime(duration)
+            );
+            let c = crate::live::collect(duration, &interrupted, |_| {}, |_| {});
+            if let Some(e) = &c.ebpf_error {
+                eprintln!("note: no network data: {e}");
+            }
+            (c.store, c.metadata)
+        }
+        (None, None) => {
+            return Err(usage(
+                "say where the data comes from: --data DIR (recorded) or --live DURATION (this host)",
+            ));
+        }
+    };
+    let now = match (&args.now, &args.live) {
+        (None, Some(_)) => Some(wall_clock_ns().to_string()),
+        (n, _) => n.clone(),
+    };
+    let p = prepare(&script, &args.args, &store, metadata, now.as_deref())?;
     let max_rows = (args.max_rows > 0).then_some(args.max_rows);
     let rt = runtime()?;
     let engine = Engine::new();
@@ -328,6 +355,106 @@ fn run_inner(args: &RunArgs) -> Result<(), Failure> {
     print!("{}", render(&results, format));
     for note in truncation_notes(&results, max_rows) {
         eprintln!("{note}");
+    }
+    Ok(())
+}
+
+fn humantime(d: std::time::Duration) -> String {
+    if d.subsec_millis() != 0 {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs())
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// How long to collect before running the scripts.
+    #[arg(long, default_value = "15s", value_name = "DURATION")]
+    duration: String,
+    /// Rows printed per output table.
+    #[arg(long, default_value_t = 12, value_name = "N")]
+    max_rows: usize,
+}
+
+/// The scripts `pxl demo` runs, in order (each over the collection window).
+const DEMO_SCRIPTS: &[&str] = &[
+    "px/http_data",
+    "px/service_stats",
+    "px/slow_endpoints",
+    "px/errors_by_service",
+    "px/service_map",
+    "px/process_stats",
+];
+
+pub fn demo(args: &DemoArgs) -> ExitCode {
+    finish(demo_inner(args))
+}
+
+fn demo_inner(args: &DemoArgs) -> Result<(), Failure> {
+    let duration = crate::live::parse_duration(&args.duration).map_err(usage)?;
+    let interrupted = crate::live::interrupt_flag();
+    eprintln!(
+        "pxl demo: collecting for {} while a small HTTP workload runs on 127.0.0.1\n  \
+         (loadgen -> frontend -> catalog, payments; catalog /items/search is slow, \
+         payments fails 1 in 5 charges). Ctrl-C stops early.",
+        humantime(duration)
+    );
+    let mut workload = None;
+    let mut start_error = None;
+    let c = crate::live::collect(
+        duration,
+        &interrupted,
+        |collectors| {
+            if let Some(e) = &collectors.ebpf_error {
+                eprintln!(
+                    "note: network capture is off: {e}\n  \
+                     showing the /proc tables only (try: sudo pxl demo)"
+                );
+            }
+            match crate::demo::start_workload() {
+                Ok(w) => workload = Some(w),
+                Err(e) => start_error = Some(e),
+            }
+        },
+        |elapsed| eprint!("\r  collecting... {:>2} s", elapsed.as_secs()),
+    );
+    eprintln!();
+    drop(workload);
+    if let Some(e) = start_error {
+        return Err(fail(format!("cannot start the demo workload: {e}")));
+    }
+    let scripts: Vec<_> = if c.ebpf_error.is_some() {
+        DEMO_SCRIPTS
+            .iter()
+            .filter(|n| **n == "px/process_stats")
+            .collect()
+    } else {
+        DEMO_SCRIPTS.iter().collect()
+    };
+    let now = wall_clock_ns().to_string();
+    let rt = runtime()?;
+    // The window the data was collected in, so that rates are per second of
+    // collection.
+    let window = format!("-{}s", duration.as_secs() + 2);
+    for name in scripts {
+        let script = load_script(name)?;
+        let script_args = vec![("start_time".to_string(), window.clone())];
+        let p = prepare(
+            &script,
+            &script_args,
+            &c.store,
+            c.metadata.clone(),
+            Some(&now),
+        )?;
+        let results = rt
+            .block_on(Engine::new().run(&p.outputs, Some(args.max_rows)))
+            .map_err(|e| fail(format!("{name}: query failed: {e}")))?;
+        println!("\n=== {name} ===");
+        print!("{}", render(&results, Format::Table));
+        for note in truncation_notes(&results, Some(args.max_rows)) {
+            println!("{note}");
+        }
     }
     Ok(())
 }
