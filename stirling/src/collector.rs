@@ -272,6 +272,7 @@ fn trace_loop(
             let _ = poll(&mut fds, PollTimeout::from(10u16));
         }
         let mut drained = Vec::new();
+        let full;
         {
             while let Some(item) = tracer.events.next() {
                 drained.push(bpf::decode(&item));
@@ -279,6 +280,7 @@ fn trace_loop(
                     break;
                 }
             }
+            full = drained.len() >= 4096;
         }
         {
             let mut h = host.lock();
@@ -335,7 +337,8 @@ fn trace_loop(
             r.lost_events = lost_seen.0;
             r.lost_bytes = lost_seen.1;
         }
-        if stopping {
+        // On stop, drain what the kernel still holds before leaving.
+        if stopping && !full {
             break;
         }
     }
