@@ -43,14 +43,9 @@ struct Request {
     body: Vec<u8>,
 }
 
-fn read_request(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
-    let mut line = String::new();
-    if r.read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next().unwrap_or("").to_string();
-    let path = parts.next().unwrap_or("/").to_string();
+/// Reads header lines up to the empty line; returns the Content-Length
+/// (capped at 1 MiB), or None when the peer closed first.
+fn read_headers(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<usize>> {
     let mut len = 0usize;
     loop {
         let mut h = String::new();
@@ -59,7 +54,7 @@ fn read_request(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>
         }
         let h = h.trim_end();
         if h.is_empty() {
-            break;
+            return Ok(Some(len));
         }
         if let Some((k, v)) = h.split_once(':')
             && k.eq_ignore_ascii_case("content-length")
@@ -67,6 +62,19 @@ fn read_request(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>
             len = v.trim().parse().unwrap_or(0).min(1 << 20);
         }
     }
+}
+
+fn read_request(r: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
+    let mut line = String::new();
+    if r.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let path = parts.next().unwrap_or("/").to_string();
+    let Some(len) = read_headers(r)? else {
+        return Ok(None);
+    };
     let mut body = vec![0u8; len];
     r.read_exact(&mut body)?;
     Ok(Some(Request { method, path, body }))
@@ -118,31 +126,17 @@ impl Client {
 }
 
 fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<(u16, String)> {
+    let closed = || std::io::Error::other("connection closed");
     let mut line = String::new();
     if r.read_line(&mut line)? == 0 {
-        return Err(std::io::Error::other("connection closed"));
+        return Err(closed());
     }
     let status = line
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h)? == 0 {
-            return Err(std::io::Error::other("connection closed"));
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            len = v.trim().parse().unwrap_or(0).min(1 << 20);
-        }
-    }
+    let len = read_headers(r)?.ok_or_else(closed)?;
     let mut body = vec![0u8; len];
     r.read_exact(&mut body)?;
     Ok((status, String::from_utf8_lossy(&body).into_owned()))

@@ -372,7 +372,7 @@ pub struct DemoArgs {
     /// How long to collect before running the scripts.
     #[arg(long, default_value = "15s", value_name = "DURATION")]
     duration: String,
-    /// Rows printed per output table.
+    /// Rows printed per output table; 0 means no limit.
     #[arg(long, default_value_t = 12, value_name = "N")]
     max_rows: usize,
 }
@@ -437,6 +437,7 @@ fn demo_inner(args: &DemoArgs) -> Result<(), Failure> {
     // The window the data was collected in, so that rates are per second of
     // collection.
     let window = format!("-{}s", duration.as_secs() + 2);
+    let max_rows = (args.max_rows > 0).then_some(args.max_rows);
     for name in scripts {
         let script = load_script(name)?;
         let script_args = vec![("start_time".to_string(), window.clone())];
@@ -448,11 +449,11 @@ fn demo_inner(args: &DemoArgs) -> Result<(), Failure> {
             Some(&now),
         )?;
         let results = rt
-            .block_on(Engine::new().run(&p.outputs, Some(args.max_rows)))
+            .block_on(Engine::new().run(&p.outputs, max_rows))
             .map_err(|e| fail(format!("{name}: query failed: {e}")))?;
         println!("\n=== {name} ===");
         print!("{}", render(&results, Format::Table));
-        for note in truncation_notes(&results, Some(args.max_rows)) {
+        for note in truncation_notes(&results, max_rows) {
             println!("{note}");
         }
     }

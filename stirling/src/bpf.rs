@@ -358,12 +358,6 @@ impl Tracer {
         }
     }
 
-    /// Bytes (sent, received) the kernel counted for a disabled connection.
-    pub fn disabled_bytes(&mut self, tgid: u32, fd: i32) -> Option<(u64, u64)> {
-        let m = self.conns()?;
-        m.get(&conn_key(tgid, fd), 0).ok().map(|v| (v[1], v[2]))
-    }
-
     /// Forgets a socket (its process exited without closing it).
     pub fn forget(&mut self, tgid: u32, fd: i32) {
         if let Some(mut m) = self.conns() {

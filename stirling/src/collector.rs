@@ -296,6 +296,7 @@ fn trace_loop(
         if sample {
             last_sample = Instant::now();
             tracker.resync_clock();
+            tracker.enforce_caps(now_ns() as u64);
             tracker.sample_conn_stats(now_ns());
             let lost = tracer.lost();
             if lost.0 > lost_seen.0 {

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 /// Where collectors put their rows (the table store implements it).
 pub trait Sink: Send + Sync {
-    /// Appends a batch to `table`. An error is reported by the collector as
-    /// a `stirling_error` row and the batch is dropped.
+    /// Appends a batch to `table`. On an error the batch is dropped and
+    /// counted in the collectors' `Report::sink_errors`.
     fn push(&self, table: &str, batch: RecordBatch) -> Result<(), String>;
 }
 

@@ -312,7 +312,9 @@ impl Tracker {
                     // The fd was reused without us seeing its close.
                     self.finish(old, ts);
                 }
-                self.make_room(ts);
+                if self.conns.len() >= self.cfg.max_conns {
+                    self.evict_oldest(ts);
+                }
                 self.insert_conn(head.tgid, head.fd, upid, role, remote, local, ts, true);
             }
             Event::Data {
@@ -387,9 +389,6 @@ impl Tracker {
                 for r in records {
                     self.http_row(upid, role, remote, local, r);
                 }
-                if self.buffered() > self.cfg.max_buffered_bytes {
-                    self.make_room(ts);
-                }
             }
             Event::Close { head, sent, recv } => {
                 let ts = self.wall(head.mono_ns);
@@ -448,14 +447,20 @@ impl Tracker {
             .sum()
     }
 
-    /// Evicts the connections idle longest when a cap is reached.
-    fn make_room(&mut self, ts: u64) {
-        let over_conns = self.conns.len() >= self.cfg.max_conns;
-        let over_bytes = self.buffered() > self.cfg.max_buffered_bytes;
-        if !over_conns && !over_bytes {
-            return;
+    /// Enforces both caps; called at every sample (the byte total is a
+    /// scan over all connections, too costly per event; between samples a
+    /// connection's parsers are bounded by their own per-direction limit).
+    pub fn enforce_caps(&mut self, ts: u64) {
+        while self.conns.len() >= self.cfg.max_conns
+            || (!self.conns.is_empty() && self.buffered() > self.cfg.max_buffered_bytes)
+        {
+            self.evict_oldest(ts);
         }
-        // Evict an eighth at a time so that the scan is rare.
+    }
+
+    /// Evicts the eighth of the connections idle longest (at least one), so
+    /// that the sort is rare.
+    fn evict_oldest(&mut self, ts: u64) {
         let mut by_age: Vec<_> = self.conns.iter().map(|(k, c)| (c.last_ns, *k)).collect();
         by_age.sort_unstable();
         let n = (self.conns.len() / 8).max(1);
@@ -573,5 +578,46 @@ mod tests {
             .socket_addrs(me, c.as_raw_fd(), mono_now_ns())
             .expect("connected socket found");
         assert_eq!(s.remote.port(), port);
+    }
+
+    struct NoKernel;
+    impl Kernel for NoKernel {
+        fn disable(&mut self, _: u32, _: i32) {}
+        fn forget(&mut self, _: u32, _: i32) {}
+    }
+
+    #[test]
+    fn connection_cap_evicts_the_idle_longest_and_counts_them() {
+        let mut t = Tracker::new(TrackerConfig {
+            max_conns: 8,
+            ..TrackerConfig::default()
+        });
+        let mut host = HostMetadata::new(1, "h".into());
+        let me = std::process::id();
+        for fd in 0..20 {
+            let head = Head {
+                mono_ns: 1000 + fd as u64,
+                start_ns: 0,
+                tgid: me,
+                pid: me,
+                fd,
+            };
+            let remote = Some((IpAddr::from([10, 0, 0, 1]), 80));
+            let local = Some((IpAddr::from([10, 0, 0, 2]), 5000 + fd as u16));
+            let ev = Event::Open {
+                head,
+                role: 1,
+                remote,
+                local,
+            };
+            t.handle(ev, &mut host, &mut NoKernel);
+            assert!(t.conns() <= 8, "{} connections tracked", t.conns());
+        }
+        assert!(t.stats.conns_evicted >= 12);
+        // The newest connection survived.
+        assert!(t.conns.contains_key(&(me, 19)));
+        assert!(!t.conns.contains_key(&(me, 0)));
+        t.enforce_caps(0);
+        assert!(t.conns() < 8);
     }
 }
