@@ -1,7 +1,9 @@
-//! `pxl-carnot`: the node runtime. For now: the in-memory table store
-//! ([`store`]) and loading recorded data into it ([`load`]). Agent roles,
-//! services and live metadata arrive with the distributed runtime.
+//! `pxl-carnot`: the node runtime: the in-memory table store ([`store`]),
+//! loading recorded data into it ([`load`]), the collectors' sink
+//! ([`live`]) and the agent roles (PEM, Kelvin, broker) with their Arrow
+//! Flight service ([`agent`]).
 
+pub mod agent;
 pub mod live;
 pub mod load;
 pub mod store;

@@ -225,6 +225,9 @@ pub fn load_dir(dir: &Path, store: &TableStore) -> Result<Loaded, LoadError> {
         let Some(schema) = table else { continue };
         let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
         let t = store.create(&name, schema, DEFAULT_TABLE_BUDGET.max(bytes + bytes / 8));
+        // Loading several directories into one store keeps all their rows.
+        let have = t.stats().bytes as usize;
+        t.grow_budget((have + bytes) + (have + bytes) / 8);
         let mut rows = 0u64;
         for b in batches {
             rows += b.num_rows() as u64;

@@ -14,16 +14,17 @@ use async_trait::async_trait;
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::datasource::TableType;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::source::DataSourceExec;
-use datafusion::logical_expr::{BinaryExpr, Expr, Operator, TableProviderFilterPushDown};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use parking_lot::{Mutex, RwLock};
-use pxl_stdlib::runtime::time_bounds;
+use pxl_stdlib::runtime::{is_time_filter, time_bounds};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Default byte budget of one table.
 pub const DEFAULT_TABLE_BUDGET: usize = 256 * 1024 * 1024;
@@ -57,7 +58,7 @@ struct Inner {
 pub struct Table {
     name: String,
     schema: SchemaRef,
-    budget: usize,
+    budget: AtomicUsize,
     time_index: Option<usize>,
     inner: RwLock<Inner>,
     /// Serialises writers so that eviction and append are one step.
@@ -78,7 +79,7 @@ impl Table {
         Table {
             name: name.to_string(),
             schema,
-            budget,
+            budget: AtomicUsize::new(budget),
             time_index,
             inner: RwLock::new(Inner::default()),
             write: Mutex::new(()),
@@ -90,7 +91,12 @@ impl Table {
     }
 
     pub fn budget(&self) -> usize {
-        self.budget
+        self.budget.load(Ordering::Relaxed)
+    }
+
+    /// Raises the budget to at least `min` bytes.
+    pub fn grow_budget(&self, min: usize) {
+        self.budget.fetch_max(min, Ordering::Relaxed);
     }
 
     /// Appends a batch whose columns match the table's schema (names and
@@ -124,7 +130,8 @@ impl Table {
         inner.stats.bytes += stored.bytes as u64;
         inner.stats.batches += 1;
         batches.push_back(stored);
-        while inner.stats.bytes > self.budget as u64 && batches.len() > 1 {
+        let budget = self.budget() as u64;
+        while inner.stats.bytes > budget && batches.len() > 1 {
             let Some(old) = batches.pop_front() else {
                 break;
             };
@@ -153,22 +160,6 @@ impl Table {
             })
             .map(|b| b.batch.clone())
             .collect()
-    }
-}
-
-fn is_time_filter(e: &Expr) -> bool {
-    match e {
-        Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
-            Operator::And => is_time_filter(left) && is_time_filter(right),
-            Operator::Gt | Operator::GtEq | Operator::Lt | Operator::LtEq => matches!(
-                (left.as_ref(), right.as_ref()),
-                (Expr::Column(c), Expr::Literal(ScalarValue::Int64(Some(_)), _))
-                | (Expr::Literal(ScalarValue::Int64(Some(_)), _), Expr::Column(c))
-                if c.name == "time_"
-            ),
-            _ => false,
-        },
-        _ => false,
     }
 }
 

@@ -5,6 +5,7 @@
 //! happens in `pxl-compiler`.
 
 mod check;
+mod cluster;
 mod demo;
 mod live;
 mod render;
@@ -58,6 +59,16 @@ enum Command {
     /// One process of the demo workload (used by `pxl demo`).
     #[command(hide = true)]
     DemoService(demo::ServiceArgs),
+    /// Run an agent: a PEM (node agent), a Kelvin (aggregator), a broker
+    /// (client API) or all three (the default: a single-host cluster on
+    /// 127.0.0.1:7450). `pxl run SCRIPT --cluster` sends scripts to it.
+    ///
+    /// Settings are checked before any port is bound; a non-loopback
+    /// --listen needs --insecure (agents do not speak TLS yet).
+    Agent(cluster::AgentArgs),
+    /// List the agents registered with a broker, with their state and
+    /// table sizes.
+    Agents(cluster::AgentsArgs),
     /// Work with the bundled scripts (`px/http_data`, ...).
     Scripts {
         #[command(subcommand)]
@@ -91,6 +102,8 @@ fn main() -> ExitCode {
         Command::Explain(args) => run::explain(&args),
         Command::Datagen(args) => run::datagen(&args),
         Command::Demo(args) => run::demo(&args),
+        Command::Agent(args) => cluster::agent(&args),
+        Command::Agents(args) => cluster::agents(&args),
         Command::DemoService(args) => demo::service(&args),
         Command::Scripts {
             command: ScriptsCommand::List,

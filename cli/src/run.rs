@@ -24,9 +24,22 @@ pub struct RunArgs {
     #[arg(value_name = "SCRIPT")]
     script: String,
     /// Directory of recorded tables (`<table>.parquet` or `<table>.arrow`,
-    /// plus `metadata.json`), e.g. made by `pxl datagen`.
-    #[arg(long, value_name = "DIR", conflicts_with = "live")]
-    data: Option<PathBuf>,
+    /// plus `metadata.json`), e.g. made by `pxl datagen`. Repeat it to run
+    /// over the union of several directories.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["live", "cluster"])]
+    data: Vec<PathBuf>,
+    /// Run on a cluster: send the script to the broker at ADDR (default
+    /// 127.0.0.1:7450, where `pxl agent` listens) and print what it
+    /// returns. Ctrl-C cancels the query on every agent.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1,
+          default_missing_value = crate::cluster::DEFAULT_BROKER, conflicts_with = "live")]
+    cluster: Option<String>,
+    /// Bearer token for the broker (--cluster).
+    #[arg(long, env = "PXL_TOKEN", hide_env_values = true, requires = "cluster")]
+    token: Option<String>,
+    /// Give up on a cluster query after this long (e.g. 30s).
+    #[arg(long, value_name = "DURATION", requires = "cluster")]
+    timeout: Option<String>,
     /// Collect live data on this host for DURATION (e.g. 15s, 2m) with the
     /// eBPF socket tracer and the /proc collectors, then run the script on
     /// it. Ctrl-C ends the collection early. eBPF needs root (or CAP_BPF and
@@ -311,13 +324,20 @@ pub fn run(args: &RunArgs) -> ExitCode {
 
 fn run_inner(args: &RunArgs) -> Result<(), Failure> {
     let script = load_script(&args.script)?;
-    let (store, metadata) = match (&args.data, &args.live) {
-        (Some(dir), _) => {
+    if let Some(broker) = &args.cluster {
+        return run_cluster(args, &script, broker);
+    }
+    let (store, metadata) = match (args.data.is_empty(), &args.live) {
+        (false, _) => {
             let store = TableStore::new();
-            let loaded = load_dir(dir, &store).map_err(|e| fail(e.to_string()))?;
-            (Arc::new(store), loaded.metadata)
+            let mut metadata = Metadata::default();
+            for dir in &args.data {
+                let loaded = load_dir(dir, &store).map_err(|e| fail(e.to_string()))?;
+                pxl_carnot::agent::registry::merge_metadata(&mut metadata, &loaded.metadata);
+            }
+            (Arc::new(store), metadata)
         }
-        (None, Some(d)) => {
+        (true, Some(d)) => {
             let duration = crate::live::parse_duration(d).map_err(usage)?;
             let interrupted = crate::live::interrupt_flag();
             eprintln!(
@@ -330,9 +350,10 @@ fn run_inner(args: &RunArgs) -> Result<(), Failure> {
             }
             (c.store, c.metadata)
         }
-        (None, None) => {
+        (true, None) => {
             return Err(usage(
-                "say where the data comes from: --data DIR (recorded) or --live DURATION (this host)",
+                "say where the data comes from: --data DIR (recorded), --live DURATION (this \
+                 host) or --cluster [ADDR] (a running `pxl agent`)",
             ));
         }
     };
@@ -355,6 +376,73 @@ fn run_inner(args: &RunArgs) -> Result<(), Failure> {
     print!("{}", render(&results, format));
     for note in truncation_notes(&results, max_rows) {
         eprintln!("{note}");
+    }
+    Ok(())
+}
+
+/// `pxl run --cluster`: compile here (for diagnostics and the outputs'
+/// types), run on the cluster, print the same way.
+fn run_cluster(args: &RunArgs, script: &ScriptInput, broker: &str) -> Result<(), Failure> {
+    let now_ns = match &args.now {
+        Some(t) => Some(parse_time(t).map_err(usage)?),
+        None => None,
+    };
+    let timeout_ms = match &args.timeout {
+        Some(t) => Some(crate::live::parse_duration(t).map_err(usage)?.as_millis() as u64),
+        None => None,
+    };
+    let opts = CompileOptions {
+        args: args.args.clone(),
+        now_ns: now_ns.unwrap_or_else(wall_clock_ns),
+        analysis: false,
+    };
+    let c = compile_input(script, &opts);
+    let errors = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    if !c.diagnostics.is_empty() {
+        let mut r = Renderer::new(DiagFormat::Human);
+        r.diagnostics(script, &c.diagnostics);
+        r.finish();
+    }
+    if errors > 0 {
+        return Err(fail(format!(
+            "{} has {errors} error{}; nothing was run",
+            script.name,
+            if errors == 1 { "" } else { "s" }
+        )));
+    }
+    let relations = crate::cluster::output_relations(&c.plan);
+    let max_rows = (args.max_rows > 0).then_some(args.max_rows);
+    let req = pxl_exec::dist::wire::RunRequest {
+        query: String::new(),
+        name: script.name.clone(),
+        pxl: script.pxl.clone(),
+        vis: script.vis.as_ref().map(|(_, v)| v.clone()),
+        args: args.args.clone(),
+        now_ns,
+        max_rows,
+        timeout_ms,
+    };
+    let interrupted = crate::live::interrupt_flag();
+    let r =
+        crate::cluster::run_remote(broker, args.token.as_deref(), req, &relations, &interrupted)
+            .map_err(|e| fail(format!("{}: {e}", script.name)))?;
+    let format = match args.format {
+        OutFormat::Table => Format::Table,
+        OutFormat::Json => Format::Json,
+        OutFormat::Csv => Format::Csv,
+    };
+    print!("{}", render(&r.tables, format));
+    for note in truncation_notes(&r.tables, max_rows) {
+        eprintln!("{note}");
+    }
+    for (table, missing) in &r.missing {
+        for (agent, why) in missing {
+            eprintln!("note: output `{table}` has no data from agent {agent}: {why}");
+        }
     }
     Ok(())
 }
@@ -542,6 +630,12 @@ pub struct DatagenArgs {
     /// Where the hour of data ends (as for `pxl run --now`); default: now.
     #[arg(long, value_name = "TIME")]
     end: Option<String>,
+    /// Split the rows over N nodes: write OUT/pem-1 ... OUT/pem-N, one
+    /// directory per PEM (`pxl agent --role pem --data OUT/pem-1`). A
+    /// process's rows stay on one node; each directory has the whole
+    /// metadata.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    nodes: Option<u16>,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -566,14 +660,26 @@ fn datagen_inner(args: &DatagenArgs) -> Result<(), Failure> {
         DataFormat::Parquet => pxl_datagen::Format::Parquet,
         DataFormat::Arrow => pxl_datagen::Format::Arrow,
     };
-    pxl_datagen::write(&ds, &args.out, format).map_err(|e| fail(e.to_string()))?;
+    match args.nodes {
+        Some(n) => {
+            for (i, part) in ds.split(n as usize).iter().enumerate() {
+                let dir = args.out.join(format!("pem-{}", i + 1));
+                pxl_datagen::write(part, &dir, format).map_err(|e| fail(e.to_string()))?;
+            }
+        }
+        None => pxl_datagen::write(&ds, &args.out, format).map_err(|e| fail(e.to_string()))?,
+    }
     let total: usize = ds
         .tables
         .iter()
         .map(|(_, b)| b.iter().map(|b| b.num_rows()).sum::<usize>())
         .sum();
+    let split = match args.nodes {
+        Some(n) => format!(", split over {n} directories pem-1 ... pem-{n},"),
+        None => String::new(),
+    };
     eprintln!(
-        "wrote {} tables ({total} rows) and metadata.json to {} in {:.1}s; data ends at {}",
+        "wrote {} tables ({total} rows) and metadata.json{split} to {} in {:.1}s; data ends at {}",
         ds.tables.len(),
         args.out.display(),
         t0.elapsed().as_secs_f64(),

@@ -104,6 +104,56 @@ impl Dataset {
             .find(|(n, _)| n == name)
             .map(|(_, b)| b.as_slice())
     }
+
+    /// Splits the rows over `n` nodes, as a cluster's PEMs would hold them:
+    /// rows with a `upid` go to the node chosen by a hash of the upid (so a
+    /// process's rows stay together), other rows round-robin. Every part
+    /// keeps the whole metadata (it describes the cluster). The union of
+    /// the parts is the dataset.
+    pub fn split(&self, n: usize) -> Vec<Dataset> {
+        use datafusion::arrow::array::{Array, BooleanArray, FixedSizeBinaryArray};
+        use datafusion::arrow::compute::filter_record_batch;
+        let n = n.max(1);
+        let mut parts: Vec<Dataset> = (0..n)
+            .map(|_| Dataset {
+                tables: Vec::new(),
+                metadata: self.metadata.clone(),
+            })
+            .collect();
+        for (name, batches) in &self.tables {
+            let mut out: Vec<Vec<RecordBatch>> = vec![Vec::new(); n];
+            let mut row = 0usize;
+            for b in batches {
+                let upids = b
+                    .column_by_name("upid")
+                    .and_then(|c| c.as_any().downcast_ref::<FixedSizeBinaryArray>().cloned());
+                let node_of: Vec<usize> = (0..b.num_rows())
+                    .map(|i| match &upids {
+                        Some(u) if u.is_valid(i) => {
+                            let h = u.value(i).iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &x| {
+                                (h ^ u64::from(x)).wrapping_mul(0x0100_0000_01b3)
+                            });
+                            (h % n as u64) as usize
+                        }
+                        _ => (row + i) % n,
+                    })
+                    .collect();
+                row += b.num_rows();
+                for (k, o) in out.iter_mut().enumerate() {
+                    let mask: BooleanArray = node_of.iter().map(|&x| Some(x == k)).collect();
+                    if let Ok(part) = filter_record_batch(b, &mask)
+                        && part.num_rows() > 0
+                    {
+                        o.push(part);
+                    }
+                }
+            }
+            for (k, o) in out.into_iter().enumerate() {
+                parts[k].tables.push((name.clone(), o));
+            }
+        }
+        parts
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@
 //! can be reported), [`format`] prints results the PxL way (TIME64NS as
 //! RFC 3339, UINT128 as UUID text), and [`explain`] renders plans.
 
+pub mod dist;
 pub mod explain;
 pub mod format;
 
@@ -107,7 +108,8 @@ impl Engine {
     }
 }
 
-fn cut(batches: Vec<RecordBatch>, n: usize) -> Vec<RecordBatch> {
+/// The first `n` rows of `batches`.
+pub fn cut(batches: Vec<RecordBatch>, n: usize) -> Vec<RecordBatch> {
     let mut left = n;
     let mut out = Vec::new();
     for b in batches {

@@ -111,6 +111,24 @@ pub fn upid_parts(v: u128) -> (u32, u32, u64) {
     ((high >> 32) as u32, high as u32, v as u64)
 }
 
+/// Whether a filter only bounds `time_` by integer literals (what a table
+/// store can prune batches on).
+pub fn is_time_filter(e: &Expr) -> bool {
+    match e {
+        Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
+            Operator::And => is_time_filter(left) && is_time_filter(right),
+            Operator::Gt | Operator::GtEq | Operator::Lt | Operator::LtEq => matches!(
+                (left.as_ref(), right.as_ref()),
+                (Expr::Column(c), Expr::Literal(ScalarValue::Int64(Some(_)), _))
+                | (Expr::Literal(ScalarValue::Int64(Some(_)), _), Expr::Column(c))
+                if c.name == "time_"
+            ),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// The `time_` range implied by pushed-down filters: `time_ >= x`,
 /// `time_ > x`, `time_ <= x`, `time_ < x` (either side), joined by AND.
 pub fn time_bounds(filters: &[Expr]) -> (Option<i64>, Option<i64>) {

@@ -1,0 +1,815 @@
+//! Agent roles: PEM, Kelvin and broker, served over one Arrow Flight
+//! service per process.
+//!
+//! - A **PEM** owns a table store (filled by the collectors, or loaded from
+//!   `--data`) and runs PEM fragments over it.
+//! - A **Kelvin** runs merge fragments: their gathers pull the PEM
+//!   fragments from every PEM.
+//! - The **broker** serves clients: it compiles a script, plans it against
+//!   the tables the PEMs reported, cuts each output into PEM fragments and
+//!   a Kelvin fragment, sends the Kelvin fragment to a live Kelvin and
+//!   forwards the Kelvin's Arrow stream to the client as received.
+//!
+//! PEMs and Kelvins register with the broker and send a heartbeat every
+//! interval (which also re-registers them after a broker restart). See
+//! `docs/cluster.md`.
+
+pub mod config;
+pub mod registry;
+
+use crate::store::TableStore;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::{FlightService, FlightServiceServer};
+use arrow_flight::{
+    Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo,
+    HandshakeRequest, HandshakeResponse, PollInfo, PutResult, SchemaResult, Ticket,
+};
+use bytes::Bytes;
+use config::AgentConfig;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::DataFusionError;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::physical_plan::execute_stream;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use parking_lot::{Mutex, RwLock};
+use pxl_compiler::script::ScriptInput;
+use pxl_compiler::{CompileOptions, Severity};
+use pxl_exec::dist::gather::{connect, flight_message, is_unavailable};
+use pxl_exec::dist::wire::actions::{self, AgentInfo, Health, RegisterReply, Role, TableSize};
+use pxl_exec::dist::wire::{
+    Control, FragmentHeader, Peer, RunRequest, TicketKind, decode_ticket, encode_fragment_ticket,
+};
+use pxl_exec::dist::{PxlCodec, QueryContext, ScanSource, remote_catalog, split};
+use pxl_planner::{Functions, lower};
+use pxl_stdlib::runtime::ExecEnv;
+use pxl_stdlib::runtime::metadata::{Metadata, MetadataIndex};
+use registry::Registry;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tonic::{Request, Response, Status, Streaming};
+
+impl ScanSource for TableStore {
+    fn scan_batches(
+        &self,
+        table: &str,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Option<Vec<RecordBatch>> {
+        self.get(table).map(|t| t.snapshot(start, end))
+    }
+}
+
+/// A PEM's own metadata and the functions bound to it.
+#[derive(Debug)]
+struct Local {
+    version: u64,
+    metadata: Metadata,
+    functions: Functions,
+}
+
+fn functions_for(metadata: Metadata) -> Result<Functions, String> {
+    let env = Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(metadata))));
+    Functions::new(env).map_err(|e| format!("cannot set up the runtime functions: {e}"))
+}
+
+fn metadata_version(md: &Metadata) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(md).unwrap_or_default().hash(&mut h);
+    h.finish()
+}
+
+struct Inner {
+    cfg: AgentConfig,
+    store: Option<Arc<TableStore>>,
+    local: RwLock<Arc<Local>>,
+    collectors: Mutex<Option<pxl_stirling::Collectors>>,
+    registry: Option<Registry>,
+    running: Mutex<BTreeMap<String, usize>>,
+    cancels: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
+    next_kelvin: AtomicUsize,
+}
+
+/// A running agent process.
+#[derive(Clone)]
+pub struct Agent {
+    inner: Arc<Inner>,
+}
+
+/// Decrements an agent's count of a running query when dropped.
+struct Running {
+    inner: Arc<Inner>,
+    query: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let mut r = self.inner.running.lock();
+        if let Some(n) = r.get_mut(&self.query) {
+            *n -= 1;
+            if *n == 0 {
+                r.remove(&self.query);
+            }
+        }
+    }
+}
+
+type FlightStream<T> = BoxStream<'static, Result<T, Status>>;
+
+fn df_status(e: DataFusionError, memory_mb: usize) -> Status {
+    match e.find_root() {
+        DataFusionError::ResourcesExhausted(m) => Status::resource_exhausted(format!(
+            "the query needs more memory than the {memory_mb} MB an agent allows per query \
+             (query_memory_mb): {m}"
+        )),
+        _ => Status::internal(e.to_string()),
+    }
+}
+
+fn flight_status(e: FlightError) -> Status {
+    match e {
+        FlightError::Tonic(s) => *s,
+        other => Status::internal(other.to_string()),
+    }
+}
+
+impl Agent {
+    /// Prepares an agent: loads its data or starts its collectors. Nothing
+    /// listens yet.
+    pub fn start(cfg: AgentConfig) -> Result<Agent, String> {
+        let mut metadata = Metadata::default();
+        let mut collectors = None;
+        let store = if cfg.roles.pem {
+            match &cfg.data {
+                Some(dir) => {
+                    let store = TableStore::new();
+                    let loaded = crate::load_dir(dir, &store).map_err(|e| e.to_string())?;
+                    metadata = loaded.metadata;
+                    Some(Arc::new(store))
+                }
+                None => {
+                    let store = Arc::new(TableStore::for_collectors());
+                    let c = pxl_stirling::Collectors::start(
+                        pxl_stirling::Config::default(),
+                        store.clone(),
+                    );
+                    if let Some(e) = &c.ebpf_error {
+                        eprintln!("pxl agent: no network data on this node: {e}");
+                    }
+                    metadata = c.metadata();
+                    collectors = Some(c);
+                    Some(store)
+                }
+            }
+        } else {
+            None
+        };
+        let local = Local {
+            version: metadata_version(&metadata),
+            functions: functions_for(metadata.clone())?,
+            metadata,
+        };
+        let registry = cfg
+            .roles
+            .broker
+            .then(|| Registry::new(cfg.heartbeat, cfg.forget_after));
+        Ok(Agent {
+            inner: Arc::new(Inner {
+                cfg,
+                store,
+                local: RwLock::new(Arc::new(local)),
+                collectors: Mutex::new(collectors),
+                registry,
+                running: Mutex::new(BTreeMap::new()),
+                cancels: Mutex::new(HashMap::new()),
+                next_kelvin: AtomicUsize::new(0),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &AgentConfig {
+        &self.inner.cfg
+    }
+
+    /// Binds, registers with the broker and serves until `shutdown`.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        let cfg = &self.inner.cfg;
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        if cfg.roles.pem || cfg.roles.kelvin {
+            tokio::spawn(heartbeats(self.inner.clone()));
+        }
+        let svc = FlightServiceServer::new(Service {
+            inner: self.inner.clone(),
+        })
+        .max_decoding_message_size(pxl_exec::dist::gather::MAX_MESSAGE)
+        .max_encoding_message_size(pxl_exec::dist::gather::MAX_MESSAGE);
+        let r = tonic::transport::Server::builder()
+            .add_service(svc)
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+            .map_err(|e| format!("agent server failed: {e}"));
+        if let Some(c) = self.inner.collectors.lock().take() {
+            c.stop();
+        }
+        r
+    }
+}
+
+impl Inner {
+    fn track(self: &Arc<Self>, query: &str) -> Running {
+        *self.running.lock().entry(query.to_string()).or_default() += 1;
+        Running {
+            inner: self.clone(),
+            query: query.to_string(),
+        }
+    }
+
+    /// The PEM's metadata, refreshed from the collectors.
+    fn local(&self) -> Arc<Local> {
+        if let Some(c) = self.collectors.lock().as_ref() {
+            let md = c.metadata();
+            let version = metadata_version(&md);
+            if version != self.local.read().version
+                && let Ok(functions) = functions_for(md.clone())
+            {
+                *self.local.write() = Arc::new(Local {
+                    version,
+                    metadata: md,
+                    functions,
+                });
+            }
+        }
+        self.local.read().clone()
+    }
+
+    fn info(&self, with_metadata: bool) -> AgentInfo {
+        let mut roles = Vec::new();
+        if self.cfg.roles.pem {
+            roles.push(Role::Pem);
+        }
+        if self.cfg.roles.kelvin {
+            roles.push(Role::Kelvin);
+        }
+        if self.cfg.roles.broker {
+            roles.push(Role::Broker);
+        }
+        let local = self.local();
+        let (tables, max_time_ns) = match &self.store {
+            Some(s) => (
+                s.names()
+                    .into_iter()
+                    .filter_map(|n| {
+                        let st = s.get(&n)?.stats();
+                        Some(TableSize {
+                            name: n,
+                            rows: st.rows,
+                            bytes: st.bytes,
+                        })
+                    })
+                    .collect(),
+                s.max_time(),
+            ),
+            None => (Vec::new(), None),
+        };
+        AgentInfo {
+            id: self.cfg.id.clone(),
+            roles,
+            addr: self.cfg.advertise.clone(),
+            tables,
+            max_time_ns,
+            metadata_version: local.version,
+            metadata: (with_metadata && self.cfg.roles.pem).then(|| local.metadata.clone()),
+        }
+    }
+
+    fn authorize<T>(&self, req: &Request<T>) -> Result<(), Status> {
+        let Some(token) = &self.cfg.token else {
+            return Ok(());
+        };
+        let got = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if got == Some(token.as_str()) {
+            Ok(())
+        } else {
+            Err(Status::unauthenticated(
+                "this agent needs a bearer token (--token), and the request had none or a wrong one",
+            ))
+        }
+    }
+
+    fn memory_mb(&self) -> usize {
+        self.cfg.query_memory_bytes >> 20
+    }
+
+    fn session(&self) -> Result<SessionContext, Status> {
+        let config = SessionConfig::new()
+            .with_target_partitions(self.cfg.partitions)
+            .with_batch_size(8192)
+            .with_information_schema(false);
+        let rt = RuntimeEnvBuilder::new()
+            .with_memory_limit(self.cfg.query_memory_bytes, 1.0)
+            .build_arc()
+            .map_err(|e| Status::internal(e.to_string()))?;
+        Ok(SessionContext::new_with_config_rt(config, rt))
+    }
+
+    /// Runs a fragment (PEM or Kelvin) and streams its result.
+    fn fragment(
+        self: &Arc<Self>,
+        header: FragmentHeader,
+        plan: Bytes,
+    ) -> Result<FlightStream<FlightData>, Status> {
+        if !self.cfg.roles.pem && !self.cfg.roles.kelvin {
+            return Err(Status::failed_precondition(
+                "this agent is only a broker; it runs no fragments",
+            ));
+        }
+        let query = Arc::new(QueryContext::new(
+            &header.query,
+            self.cfg.agent_timeout,
+            self.cfg.token.clone(),
+        ));
+        let functions = match header.metadata {
+            Some(md) => functions_for(md).map_err(Status::internal)?,
+            None => self.local().functions.clone(),
+        };
+        let mut codec = PxlCodec::new(&functions).with_query(query.clone());
+        if let Some(store) = &self.store {
+            codec = codec.with_source(store.clone());
+        }
+        let ctx = self.session()?;
+        let task = ctx.task_ctx();
+        let plan = codec
+            .decode(&plan, &task)
+            .map_err(|e| Status::invalid_argument(format!("cannot decode the fragment: {e}")))?;
+        let schema = plan.schema();
+        let mb = self.memory_mb();
+        let batches = execute_stream(plan, task)
+            .map_err(|e| df_status(e, mb))?
+            .map_err(move |e| FlightError::from(df_status(e, mb)));
+        let guard = self.track(&header.query);
+        let encoded = FlightDataEncoderBuilder::new()
+            .with_schema(schema.clone())
+            .build(batches)
+            .map_err(flight_status);
+        let end = futures::stream::once(async move {
+            Ok(Control::End {
+                missing: query.missing(),
+            }
+            .to_flight_data(&schema))
+        });
+        Ok(encoded
+            .chain(end)
+            .map(move |x| {
+                let _running = &guard;
+                x
+            })
+            .boxed())
+    }
+
+    /// Compiles, plans and dispatches a script (broker).
+    async fn run(self: &Arc<Self>, req: RunRequest) -> Result<FlightStream<FlightData>, Status> {
+        let registry = self.registry.as_ref().ok_or_else(|| {
+            Status::failed_precondition("this agent is not a broker; send scripts to the broker")
+        })?;
+        let pems = registry.live(&Role::Pem);
+        if pems.is_empty() {
+            return Err(Status::unavailable(
+                "no PEM is registered with this broker (start `pxl agent --role pem --broker ADDR`)",
+            ));
+        }
+        let kelvins = registry.live(&Role::Kelvin);
+        if kelvins.is_empty() {
+            return Err(Status::unavailable(
+                "no Kelvin is registered with this broker (start `pxl agent --role kelvin --broker ADDR`)",
+            ));
+        }
+        let kelvin = kelvins[self.next_kelvin.fetch_add(1, Ordering::Relaxed) % kelvins.len()]
+            .0
+            .clone();
+        let metadata = registry.cluster_metadata();
+        let tables: BTreeSet<String> = pems
+            .iter()
+            .flat_map(|(_, i)| i.tables.iter().map(|t| t.name.clone()))
+            .collect();
+        let now_ns = req.now_ns.unwrap_or_else(|| {
+            let wall = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as i64);
+            match pems.iter().filter_map(|(_, i)| i.max_time_ns).max() {
+                Some(newest) if newest < wall => newest,
+                _ => wall,
+            }
+        });
+        let script = ScriptInput {
+            name: req.name.clone(),
+            pxl_path: format!("{}.pxl", req.name).into(),
+            pxl: req.pxl.clone(),
+            vis: req
+                .vis
+                .clone()
+                .map(|v| (format!("{}/vis.json", req.name).into(), v)),
+            manifest: None,
+        };
+        let opts = CompileOptions {
+            args: req.args.clone(),
+            now_ns,
+            analysis: false,
+        };
+        let c = pxl_compiler::script::compile_input(&script, &opts);
+        let errors: Vec<String> = c
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| format!("[{}] {}", d.code, d.message))
+            .collect();
+        if !errors.is_empty() {
+            return Err(Status::invalid_argument(format!(
+                "{} does not compile: {}",
+                req.name,
+                errors.join("; ")
+            )));
+        }
+        let functions = functions_for(metadata.clone()).map_err(Status::internal)?;
+        let catalog = remote_catalog(tables.iter().map(String::as_str), self.cfg.partitions);
+        let outputs = lower(&c.plan, &catalog, &functions, now_ns).map_err(|e| match e {
+            pxl_planner::PlanError::NoData(t) => Status::failed_precondition(format!(
+                "{}: table `{t}` has no data on any PEM",
+                req.name
+            )),
+            other => Status::invalid_argument(format!("{}: {other}", req.name)),
+        })?;
+        if outputs.is_empty() {
+            return Err(Status::invalid_argument(format!(
+                "{} produces no output (add px.display(df) or use a vis.json)",
+                req.name
+            )));
+        }
+        let peers: Vec<Peer> = pems.iter().map(|(p, _)| p.clone()).collect();
+        let codec = PxlCodec::new(&functions);
+        let ctx = self.session()?;
+        let mut planned = Vec::new();
+        for o in &outputs {
+            let lp = match req.max_rows {
+                Some(n) => LogicalPlanBuilder::from(o.plan.clone())
+                    .limit(0, Some(n.saturating_add(1)))
+                    .and_then(|b| b.build())
+                    .map_err(|e| Status::internal(e.to_string()))?,
+                None => o.plan.clone(),
+            };
+            let physical = ctx
+                .state()
+                .create_physical_plan(&lp)
+                .await
+                .map_err(|e| Status::internal(format!("{}: {e}", o.name)))?;
+            let cut = split(physical, &peers, &codec)
+                .map_err(|e| Status::internal(format!("{}: {e}", o.name)))?;
+            let bytes = codec
+                .encode(cut.kelvin)
+                .map_err(|e| Status::internal(format!("{}: {e}", o.name)))?;
+            planned.push((o.name.clone(), bytes));
+        }
+        let header = FragmentHeader {
+            query: req.query.clone(),
+            metadata: Some(metadata),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<FlightData, Status>>(4);
+        let cancel = Arc::new(tokio::sync::Notify::new());
+        self.cancels
+            .lock()
+            .insert(req.query.clone(), cancel.clone());
+        let inner = self.clone();
+        let guard = self.track(&req.query);
+        let timeout = req
+            .timeout_ms
+            .map(std::time::Duration::from_millis)
+            .unwrap_or(self.cfg.query_timeout)
+            .min(self.cfg.query_timeout);
+        let query_id = req.query.clone();
+        tokio::spawn(async move {
+            let _running = guard;
+            let work = dispatch(&inner, &kelvin, &header, planned, &tx);
+            let outcome = tokio::select! {
+                r = tokio::time::timeout(timeout, work) => match r {
+                    Ok(r) => r,
+                    Err(_) => Err(Status::deadline_exceeded(format!(
+                        "the query timed out after {} ms", timeout.as_millis()
+                    ))),
+                },
+                _ = cancel.notified() => Err(Status::cancelled("the query was cancelled")),
+                _ = tx.closed() => Ok(()),
+            };
+            if let Err(s) = outcome {
+                let _ = tx.send(Err(s)).await;
+            }
+            inner.cancels.lock().remove(&query_id);
+        });
+        Ok(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed())
+    }
+}
+
+/// Sends each output's Kelvin fragment to the Kelvin and forwards its
+/// stream, marking where each output begins.
+async fn dispatch(
+    inner: &Arc<Inner>,
+    kelvin: &Peer,
+    header: &FragmentHeader,
+    planned: Vec<(String, Bytes)>,
+    tx: &tokio::sync::mpsc::Sender<Result<FlightData, Status>>,
+) -> Result<(), Status> {
+    let lost = |why: String| {
+        Status::unavailable(format!(
+            "the Kelvin {} ({}) failed: {why}; the query was stopped",
+            kelvin.id, kelvin.addr
+        ))
+    };
+    let mut client = connect(
+        &kelvin.addr,
+        inner.cfg.token.as_deref(),
+        inner.cfg.agent_timeout,
+    )
+    .await
+    .map_err(lost)?;
+    for (index, (name, plan)) in planned.into_iter().enumerate() {
+        let ticket =
+            encode_fragment_ticket(header, &plan).map_err(|e| Status::internal(e.to_string()))?;
+        let mut stream = client
+            .inner_mut()
+            .do_get(Ticket { ticket })
+            .await
+            .map_err(|s| {
+                if is_unavailable(&FlightError::from(s.clone())) {
+                    lost(s.message().to_string())
+                } else {
+                    s
+                }
+            })?
+            .into_inner();
+        let mut first = true;
+        loop {
+            let msg = match stream.message().await {
+                Ok(Some(m)) => m,
+                Ok(None) => break,
+                Err(s) if is_unavailable(&FlightError::from(s.clone())) => {
+                    return Err(lost(flight_message(&FlightError::from(s))));
+                }
+                Err(s) => return Err(s),
+            };
+            let msg = if first {
+                first = false;
+                let begin = Control::Begin {
+                    name: name.clone(),
+                    index,
+                };
+                msg.with_app_metadata(serde_json::to_vec(&begin).unwrap_or_default())
+            } else {
+                msg
+            };
+            if tx.send(Ok(msg)).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Registers with the broker and keeps sending heartbeats.
+async fn heartbeats(inner: Arc<Inner>) {
+    let mut client: Option<arrow_flight::FlightClient> = None;
+    let mut send_metadata = true;
+    let mut failing = false;
+    loop {
+        let info = inner.info(send_metadata);
+        let r: Result<RegisterReply, String> = async {
+            if client.is_none() {
+                client = Some(
+                    connect(
+                        &inner.cfg.broker,
+                        inner.cfg.token.as_deref(),
+                        inner.cfg.agent_timeout,
+                    )
+                    .await?,
+                );
+            }
+            let c = client.as_mut().ok_or("no client")?;
+            let body = serde_json::to_vec(&info).map_err(|e| e.to_string())?;
+            let mut answers = c
+                .do_action(Action {
+                    r#type: actions::REGISTER.into(),
+                    body: body.into(),
+                })
+                .await
+                .map_err(|e| flight_message(&e))?;
+            let first = answers
+                .next()
+                .await
+                .ok_or("empty answer")?
+                .map_err(|e| flight_message(&e))?;
+            serde_json::from_slice(&first).map_err(|e| e.to_string())
+        }
+        .await;
+        match r {
+            Ok(reply) => {
+                if failing {
+                    eprintln!(
+                        "pxl agent {}: registered with the broker at {}",
+                        inner.cfg.id, inner.cfg.broker
+                    );
+                }
+                failing = false;
+                send_metadata = reply.send_metadata;
+            }
+            Err(e) => {
+                if !failing {
+                    eprintln!(
+                        "pxl agent {}: cannot register with the broker at {}: {e} (retrying)",
+                        inner.cfg.id, inner.cfg.broker
+                    );
+                }
+                failing = true;
+                client = None;
+                send_metadata = true;
+            }
+        }
+        if !send_metadata {
+            tokio::time::sleep(inner.cfg.heartbeat).await;
+        }
+    }
+}
+
+struct Service {
+    inner: Arc<Inner>,
+}
+
+fn json_result<T: serde::Serialize>(v: &T) -> FlightStream<arrow_flight::Result> {
+    let body = serde_json::to_vec(v).unwrap_or_default();
+    futures::stream::once(async move { Ok(arrow_flight::Result { body: body.into() }) }).boxed()
+}
+
+#[tonic::async_trait]
+impl FlightService for Service {
+    type HandshakeStream = FlightStream<HandshakeResponse>;
+    type ListFlightsStream = FlightStream<FlightInfo>;
+    type DoGetStream = FlightStream<FlightData>;
+    type DoPutStream = FlightStream<PutResult>;
+    type DoExchangeStream = FlightStream<FlightData>;
+    type DoActionStream = FlightStream<arrow_flight::Result>;
+    type ListActionsStream = FlightStream<ActionType>;
+
+    async fn handshake(
+        &self,
+        _request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<Response<Self::HandshakeStream>, Status> {
+        Err(Status::unimplemented(
+            "pxl agents use bearer tokens, not handshakes",
+        ))
+    }
+
+    async fn list_flights(
+        &self,
+        _request: Request<Criteria>,
+    ) -> Result<Response<Self::ListFlightsStream>, Status> {
+        Err(Status::unimplemented("list_flights"))
+    }
+
+    async fn get_flight_info(
+        &self,
+        _request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        Err(Status::unimplemented("get_flight_info"))
+    }
+
+    async fn poll_flight_info(
+        &self,
+        _request: Request<FlightDescriptor>,
+    ) -> Result<Response<PollInfo>, Status> {
+        Err(Status::unimplemented("poll_flight_info"))
+    }
+
+    async fn get_schema(
+        &self,
+        _request: Request<FlightDescriptor>,
+    ) -> Result<Response<SchemaResult>, Status> {
+        Err(Status::unimplemented("get_schema"))
+    }
+
+    async fn do_get(
+        &self,
+        request: Request<Ticket>,
+    ) -> Result<Response<Self::DoGetStream>, Status> {
+        self.inner.authorize(&request)?;
+        let ticket = request.into_inner().ticket;
+        let stream = match decode_ticket(&ticket).map_err(Status::invalid_argument)? {
+            TicketKind::Fragment(header, plan) => self.inner.fragment(header, plan)?,
+            TicketKind::Run(req) => self.inner.run(req).await?,
+        };
+        Ok(Response::new(stream))
+    }
+
+    async fn do_put(
+        &self,
+        _request: Request<Streaming<FlightData>>,
+    ) -> Result<Response<Self::DoPutStream>, Status> {
+        Err(Status::unimplemented("do_put"))
+    }
+
+    async fn do_exchange(
+        &self,
+        _request: Request<Streaming<FlightData>>,
+    ) -> Result<Response<Self::DoExchangeStream>, Status> {
+        Err(Status::unimplemented("do_exchange"))
+    }
+
+    async fn do_action(
+        &self,
+        request: Request<Action>,
+    ) -> Result<Response<Self::DoActionStream>, Status> {
+        self.inner.authorize(&request)?;
+        let action = request.into_inner();
+        let broker = || {
+            self.inner.registry.as_ref().ok_or_else(|| {
+                Status::failed_precondition(format!(
+                    "`{}` goes to the broker; this agent is not one",
+                    action.r#type
+                ))
+            })
+        };
+        let out = match action.r#type.as_str() {
+            actions::REGISTER => {
+                let info: AgentInfo = serde_json::from_slice(&action.body)
+                    .map_err(|e| Status::invalid_argument(format!("bad registration: {e}")))?;
+                json_result(&broker()?.register(info))
+            }
+            actions::AGENTS => json_result(&broker()?.status()),
+            actions::HEALTH => {
+                let info = self.inner.info(false);
+                json_result(&Health {
+                    id: info.id,
+                    roles: info.roles,
+                    running: self.inner.running.lock().keys().cloned().collect(),
+                })
+            }
+            actions::CANCEL => {
+                broker()?;
+                let id = String::from_utf8_lossy(&action.body).to_string();
+                let found = self.inner.cancels.lock().get(&id).cloned();
+                match found {
+                    Some(n) => {
+                        n.notify_one();
+                        json_result(&true)
+                    }
+                    None => json_result(&false),
+                }
+            }
+            other => {
+                return Err(Status::invalid_argument(format!(
+                    "unknown action `{other}` (known: register, agents, health, cancel)"
+                )));
+            }
+        };
+        Ok(Response::new(out))
+    }
+
+    async fn list_actions(
+        &self,
+        _request: Request<Empty>,
+    ) -> Result<Response<Self::ListActionsStream>, Status> {
+        let list = [
+            (
+                actions::REGISTER,
+                "PEM/Kelvin registration and heartbeat (broker)",
+            ),
+            (actions::AGENTS, "the registered agents (broker)"),
+            (
+                actions::HEALTH,
+                "this agent's id, roles and running queries",
+            ),
+            (actions::CANCEL, "cancel a query by id (broker)"),
+        ];
+        let items: Vec<Result<ActionType, Status>> = list
+            .iter()
+            .map(|(t, d)| {
+                Ok(ActionType {
+                    r#type: t.to_string(),
+                    description: d.to_string(),
+                })
+            })
+            .collect();
+        Ok(Response::new(futures::stream::iter(items).boxed()))
+    }
+}

@@ -1,0 +1,358 @@
+//! The exchange from PEMs to the Kelvin: [`GatherExec`].
+//!
+//! A gather is the leaf of a Kelvin fragment that stands for one PEM
+//! fragment. Executing it asks every PEM for that fragment over Arrow Flight
+//! (`DoGet` with a fragment ticket) and yields the Arrow batches as they
+//! arrive, undecoded beyond Arrow IPC. HTTP/2 flow control gives
+//! backpressure: a PEM produces only as fast as the Kelvin consumes.
+//!
+//! A PEM that cannot be reached, breaks its stream or stays silent longer
+//! than the agent timeout is recorded in the query's [`QueryContext`] as
+//! missing and the query goes on with the others; an error the PEM reports
+//! about the query itself (a failing function, a bad plan) fails the query.
+
+use super::wire::{FragmentHeader, Peer, encode_fragment_ticket};
+use arrow_flight::Ticket;
+use arrow_flight::decode::{DecodedPayload, FlightDataDecoder};
+use arrow_flight::error::FlightError;
+use bytes::Bytes;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
+};
+use futures::{Stream, StreamExt};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Per-query state on the agent that runs a Kelvin fragment.
+#[derive(Debug)]
+pub struct QueryContext {
+    pub id: String,
+    /// Agent id → why its data is missing.
+    missing: Mutex<BTreeMap<String, String>>,
+    /// How long a PEM may take to start answering, and to send its next
+    /// message.
+    pub agent_timeout: Duration,
+    /// Bearer token sent to other agents.
+    pub token: Option<String>,
+}
+
+impl QueryContext {
+    pub fn new(id: &str, agent_timeout: Duration, token: Option<String>) -> Self {
+        QueryContext {
+            id: id.to_string(),
+            missing: Mutex::new(BTreeMap::new()),
+            agent_timeout,
+            token,
+        }
+    }
+
+    pub fn mark_missing(&self, agent: &str, why: String) {
+        self.missing.lock().entry(agent.to_string()).or_insert(why);
+    }
+
+    pub fn missing(&self) -> BTreeMap<String, String> {
+        self.missing.lock().clone()
+    }
+}
+
+/// The largest gRPC message agents accept (plans with metadata, big
+/// batches).
+pub const MAX_MESSAGE: usize = 256 << 20;
+
+/// Connects a Flight client to `addr` (`host:port` or a URL).
+pub async fn connect(
+    addr: &str,
+    token: Option<&str>,
+    timeout: Duration,
+) -> std::result::Result<arrow_flight::FlightClient, String> {
+    let url = if addr.contains("://") {
+        addr.to_string()
+    } else {
+        format!("http://{addr}")
+    };
+    let endpoint = tonic::transport::Endpoint::from_shared(url.clone())
+        .map_err(|e| format!("`{addr}` is not a valid address: {e}"))?
+        .connect_timeout(timeout)
+        .tcp_nodelay(true);
+    let channel = tokio::time::timeout(timeout, endpoint.connect())
+        .await
+        .map_err(|_| format!("no answer from {addr} within {} ms", timeout.as_millis()))?
+        .map_err(|e| format!("cannot connect to {addr}: {}", source_chain(&e)))?;
+    let inner = arrow_flight::flight_service_client::FlightServiceClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE);
+    let mut client = arrow_flight::FlightClient::new_from_inner(inner);
+    if let Some(t) = token {
+        client
+            .add_header("authorization", &format!("Bearer {t}"))
+            .map_err(|e| format!("bad token: {e}"))?;
+    }
+    Ok(client)
+}
+
+/// An error with its causes, one line.
+pub fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// Whether a Flight error means the agent is gone (rather than the query
+/// being wrong).
+pub fn is_unavailable(e: &FlightError) -> bool {
+    match e {
+        FlightError::Tonic(s) => matches!(
+            s.code(),
+            tonic::Code::Unavailable
+                | tonic::Code::Unknown
+                | tonic::Code::Cancelled
+                | tonic::Code::DeadlineExceeded
+                | tonic::Code::Aborted
+        ),
+        FlightError::ExternalError(_) => true,
+        _ => false,
+    }
+}
+
+/// A Flight error as one line (the status message, without tonic's noise).
+pub fn flight_message(e: &FlightError) -> String {
+    match e {
+        FlightError::Tonic(s) => s.message().to_string(),
+        other => source_chain(other),
+    }
+}
+
+/// The leaf of a Kelvin fragment that pulls one PEM fragment from every PEM.
+#[derive(Debug)]
+pub struct GatherExec {
+    /// The PEM fragment, encoded.
+    fragment: Bytes,
+    agents: Vec<Peer>,
+    /// 1: all PEMs merged into one stream; otherwise one partition per PEM.
+    merged: bool,
+    /// Which PEM fragment of the plan this is (for `explain`).
+    label: usize,
+    query: Option<Arc<QueryContext>>,
+    props: Arc<PlanProperties>,
+}
+
+impl GatherExec {
+    pub fn new(
+        schema: SchemaRef,
+        fragment: Bytes,
+        agents: Vec<Peer>,
+        merged: bool,
+        label: usize,
+        query: Option<Arc<QueryContext>>,
+    ) -> Self {
+        let parts = if merged { 1 } else { agents.len().max(1) };
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            Partitioning::UnknownPartitioning(parts),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        GatherExec {
+            fragment,
+            agents,
+            merged,
+            label,
+            query,
+            props: Arc::new(props),
+        }
+    }
+
+    pub fn fragment(&self) -> &Bytes {
+        &self.fragment
+    }
+
+    pub fn agents(&self) -> &[Peer] {
+        &self.agents
+    }
+
+    pub fn merged(&self) -> bool {
+        self.merged
+    }
+
+    pub fn label(&self) -> usize {
+        self.label
+    }
+}
+
+impl DisplayAs for GatherExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let ids: Vec<&str> = self.agents.iter().map(|a| a.id.as_str()).collect();
+        write!(
+            f,
+            "GatherExec: fragment #{} from [{}], {}",
+            self.label,
+            ids.join(", "),
+            if self.merged {
+                "merged"
+            } else {
+                "one partition per agent"
+            }
+        )
+    }
+}
+
+type BatchStream = Pin<Box<dyn Stream<Item = Result<RecordBatch>> + Send>>;
+
+impl ExecutionPlan for GatherExec {
+    fn name(&self) -> &str {
+        "GatherExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let query = self.query.clone().ok_or_else(|| {
+            DataFusionError::Execution("a gather runs only inside a cluster query".into())
+        })?;
+        let header = FragmentHeader {
+            query: query.id.clone(),
+            metadata: None,
+        };
+        let ticket = encode_fragment_ticket(&header, &self.fragment)?;
+        let agents: Vec<Peer> = if self.merged {
+            self.agents.clone()
+        } else {
+            self.agents.get(partition).cloned().into_iter().collect()
+        };
+        let schema = self.schema();
+        let streams: Vec<BatchStream> = agents
+            .into_iter()
+            .map(|a| pull(a, ticket.clone(), query.clone(), schema.clone()))
+            .collect();
+        let merged = futures::stream::select_all(streams);
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, merged)))
+    }
+}
+
+/// The batches of one PEM, ending early (and marking it missing) when it
+/// cannot be reached or stops answering.
+fn pull(agent: Peer, ticket: Bytes, query: Arc<QueryContext>, schema: SchemaRef) -> BatchStream {
+    let timeout = query.agent_timeout;
+    let start = async move {
+        let mut client = match connect(&agent.addr, query.token.as_deref(), timeout).await {
+            Ok(c) => c,
+            Err(e) => {
+                query.mark_missing(&agent.id, e);
+                return None;
+            }
+        };
+        let request = client.do_get(Ticket { ticket });
+        let stream = match tokio::time::timeout(timeout, request).await {
+            Err(_) => {
+                query.mark_missing(
+                    &agent.id,
+                    format!("did not answer within {} ms", timeout.as_millis()),
+                );
+                return None;
+            }
+            Ok(Err(e)) if is_unavailable(&e) => {
+                query.mark_missing(&agent.id, flight_message(&e));
+                return None;
+            }
+            Ok(Err(e)) => {
+                return Some(
+                    futures::stream::once(futures::future::ready(Err(DataFusionError::Execution(
+                        format!("agent {}: {}", agent.id, flight_message(&e)),
+                    ))))
+                    .boxed(),
+                );
+            }
+            Ok(Ok(s)) => s,
+        };
+        let decoder: FlightDataDecoder = stream.into_inner();
+        let state = (decoder, agent, query, schema, false);
+        let batches =
+            futures::stream::unfold(state, |(mut dec, agent, query, schema, done)| async move {
+                if done {
+                    return None;
+                }
+                loop {
+                    let next = tokio::time::timeout(query.agent_timeout, dec.next()).await;
+                    let item = match next {
+                        Err(_) => {
+                            query.mark_missing(
+                                &agent.id,
+                                format!(
+                                    "stopped answering for {} ms",
+                                    query.agent_timeout.as_millis()
+                                ),
+                            );
+                            return None;
+                        }
+                        Ok(None) => return None,
+                        Ok(Some(Err(e))) if is_unavailable(&e) => {
+                            query.mark_missing(&agent.id, flight_message(&e));
+                            return None;
+                        }
+                        Ok(Some(Err(e))) => Err(DataFusionError::Execution(format!(
+                            "agent {}: {}",
+                            agent.id,
+                            flight_message(&e)
+                        ))),
+                        Ok(Some(Ok(d))) => match d.payload {
+                            DecodedPayload::RecordBatch(b) => {
+                                RecordBatch::try_new(schema.clone(), b.columns().to_vec())
+                                    .map_err(DataFusionError::from)
+                            }
+                            _ => continue,
+                        },
+                    };
+                    let failed = item.is_err();
+                    return Some((item, (dec, agent, query, schema, failed)));
+                }
+            });
+        Some(batches.boxed())
+    };
+    futures::stream::once(start)
+        .filter_map(futures::future::ready)
+        .flatten()
+        .boxed()
+}
