@@ -1,14 +1,14 @@
 //! `pxl agent`, `pxl agents` and the client side of `pxl run --cluster`.
 
+use arrow_flight::Action;
 use arrow_flight::decode::{DecodedPayload, FlightDataDecoder};
 use arrow_flight::error::FlightError;
-use arrow_flight::{Action, Ticket};
 use futures::StreamExt;
 use pxl_carnot::agent::Agent;
 use pxl_carnot::agent::config::{AgentConfig, FileConfig};
 use pxl_compiler::ir::{Op, Relation};
 use pxl_exec::ResultTable;
-use pxl_exec::dist::gather::{connect, flight_message};
+use pxl_exec::dist::gather::{connect, flight_message, raw_do_get};
 use pxl_exec::dist::wire::actions::{self, AgentStatus};
 use pxl_exec::dist::wire::{Control, RunRequest, encode_run_ticket};
 use std::collections::BTreeMap;
@@ -254,11 +254,9 @@ pub fn run_remote(
     rt.block_on(async {
         let mut client = connect(broker, token, Duration::from_secs(5)).await?;
         let ticket = encode_run_ticket(&req);
-        let call = client.inner_mut().do_get(Ticket { ticket });
-        let stream = call
+        let stream = raw_do_get(&mut client, ticket)
             .await
-            .map_err(|s| s.message().to_string())?
-            .into_inner();
+            .map_err(|s| s.message().to_string())?;
         let mut dec = FlightDataDecoder::new(stream.map(|r| r.map_err(FlightError::from)));
         let mut tables: Vec<ResultTable> = Vec::new();
         let mut missing = Vec::new();

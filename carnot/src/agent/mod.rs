@@ -38,7 +38,7 @@ use futures::{StreamExt, TryStreamExt};
 use parking_lot::{Mutex, RwLock};
 use pxl_compiler::script::ScriptInput;
 use pxl_compiler::{CompileOptions, Severity};
-use pxl_exec::dist::gather::{connect, flight_message, is_unavailable};
+use pxl_exec::dist::gather::{connect, flight_message, is_unavailable, raw_do_get};
 use pxl_exec::dist::wire::actions::{self, AgentInfo, Health, RegisterReply, Role, TableSize};
 use pxl_exec::dist::wire::{
     Control, FragmentHeader, Peer, RunRequest, TicketKind, decode_ticket, encode_fragment_ticket,
@@ -548,18 +548,13 @@ async fn dispatch(
     for (index, (name, plan)) in planned.into_iter().enumerate() {
         let ticket =
             encode_fragment_ticket(header, &plan).map_err(|e| Status::internal(e.to_string()))?;
-        let mut stream = client
-            .inner_mut()
-            .do_get(Ticket { ticket })
-            .await
-            .map_err(|s| {
-                if is_unavailable(&FlightError::from(s.clone())) {
-                    lost(s.message().to_string())
-                } else {
-                    s
-                }
-            })?
-            .into_inner();
+        let mut stream = raw_do_get(&mut client, ticket).await.map_err(|s| {
+            if is_unavailable(&FlightError::from(s.clone())) {
+                lost(s.message().to_string())
+            } else {
+                s
+            }
+        })?;
         let mut first = true;
         loop {
             let msg = match stream.message().await {

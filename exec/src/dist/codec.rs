@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 const SCAN: u8 = 1;
 const GATHER: u8 = 2;
+/// The payload that marks a function as the stdlib's.
+const PXL_FUNCTION: &[u8] = b"pxl";
 
 /// Encodes and decodes fragments. Which side it is on decides what our
 /// nodes are bound to: a PEM's codec has the node's table store, a Kelvin's
@@ -165,6 +167,27 @@ impl PhysicalExtensionCodec for PxlCodec {
             "`{}` cannot be sent to another agent",
             node.name()
         )))
+    }
+
+    // Our functions are marked so the receiver resolves them to the stdlib's
+    // implementation even where DataFusion has a built-in of the same name
+    // (`replace`, `pow`, ...) with other arguments.
+    fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if self
+            .scalar
+            .get(node.name())
+            .is_some_and(|u| u.as_ref() == node)
+        {
+            buf.extend_from_slice(PXL_FUNCTION);
+        }
+        Ok(())
+    }
+
+    fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
+        if self.quantiles.as_ref() == node {
+            buf.extend_from_slice(PXL_FUNCTION);
+        }
+        Ok(())
     }
 
     fn try_decode_udf(&self, name: &str, _buf: &[u8]) -> Result<Arc<ScalarUDF>> {

@@ -101,6 +101,17 @@ pub async fn connect(
     Ok(client)
 }
 
+/// A raw `DoGet` (FlightData as sent, not decoded) with the client's
+/// headers (the bearer token).
+pub async fn raw_do_get(
+    client: &mut arrow_flight::FlightClient,
+    ticket: Bytes,
+) -> std::result::Result<tonic::Streaming<arrow_flight::FlightData>, tonic::Status> {
+    let mut req = tonic::Request::new(Ticket { ticket });
+    *req.metadata_mut() = client.metadata().clone();
+    Ok(client.inner_mut().do_get(req).await?.into_inner())
+}
+
 /// An error with its causes, one line.
 pub fn source_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
