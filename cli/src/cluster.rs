@@ -284,7 +284,7 @@ pub fn run_remote(
                     });
                     continue;
                 }
-                Some(Control::End { missing: m }) => {
+                Some(Control::End { missing: m, .. }) => {
                     if let Some(t) = tables.last() {
                         missing.push((t.name.clone(), m));
                     }

@@ -35,8 +35,9 @@ enum Command {
     /// a script from standard input. Exit status: 0 when there is no error,
     /// 1 when a script has an error, 2 on a usage or I/O error.
     Check(check::CheckArgs),
-    /// Run a script over recorded data (--data) or over data collected live
-    /// on this host (--live) and print its output tables.
+    /// Run a script over recorded data (--data), over data collected live
+    /// on this host (--live) or on a cluster of `pxl agent`s (--cluster),
+    /// and print its output tables.
     ///
     /// Exit status: 0 on success, 1 when the script, the data or the query
     /// fails (with one line saying why), 2 on a usage error.

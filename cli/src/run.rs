@@ -81,6 +81,10 @@ pub struct ExplainArgs {
     /// Also print DataFusion's physical plan.
     #[arg(long, short)]
     verbose: bool,
+    /// Show how the plan is cut for a cluster of N PEMs: what runs on
+    /// every PEM next to its data and what the Kelvin merges.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    nodes: Option<u16>,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -570,6 +574,13 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
     };
     let p = prepare(&script, &args.args, &store, metadata, args.now.as_deref())?;
     let rt = runtime()?;
+    if let Some(n) = args.nodes {
+        let text = rt
+            .block_on(explain_cluster(&p, &store, n as usize))
+            .map_err(|e| fail(format!("{}: {e}", script.name)))?;
+        print!("{text}");
+        return Ok(());
+    }
     let engine = Engine::new();
     let text = rt
         .block_on(pxl_exec::explain::explain(
@@ -582,6 +593,62 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
         .map_err(|e| fail(format!("{}: {e}", script.name)))?;
     print!("{text}");
     Ok(())
+}
+
+/// `pxl explain --nodes N`: each output cut into PEM fragments and the
+/// Kelvin's merge.
+async fn explain_cluster(p: &Prepared, store: &TableStore, nodes: usize) -> Result<String, String> {
+    use datafusion::physical_plan::displayable;
+    use std::fmt::Write;
+    let functions = Functions::new(Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(
+        Metadata::default(),
+    )))))
+    .map_err(|e| e.to_string())?;
+    let names = store.names();
+    let catalog = pxl_exec::dist::remote_catalog(names.iter().map(String::as_str), 2);
+    let outputs = lower(&p.plan, &catalog, &functions, p.now_ns).map_err(|e| e.to_string())?;
+    let peers: Vec<pxl_exec::dist::wire::Peer> = (1..=nodes)
+        .map(|i| pxl_exec::dist::wire::Peer {
+            id: format!("pem-{i}"),
+            addr: String::new(),
+        })
+        .collect();
+    let codec = pxl_exec::dist::PxlCodec::new(&functions);
+    let engine = Engine::with_partitions(2);
+    let mut out = String::new();
+    for o in &outputs {
+        let physical = engine
+            .context()
+            .state()
+            .create_physical_plan(&o.plan)
+            .await
+            .map_err(|e| e.to_string())?;
+        let cut = pxl_exec::dist::split(physical, &peers, &codec).map_err(|e| e.to_string())?;
+        let _ = writeln!(out, "output `{}`", o.name);
+        let _ = writeln!(out, "  on the Kelvin (merges what the PEMs send):");
+        for l in displayable(cut.kelvin.as_ref())
+            .indent(true)
+            .to_string()
+            .lines()
+        {
+            let _ = writeln!(out, "    {l}");
+        }
+        for (i, f) in cut.fragments.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  fragment #{i}, on each of the {nodes} PEMs (next to the data; its output \
+                 crosses the network):"
+            );
+            for l in displayable(f.as_ref()).indent(true).to_string().lines() {
+                let _ = writeln!(out, "    {l}");
+            }
+        }
+        if cut.fragments.is_empty() {
+            let _ = writeln!(out, "  (no table scans: runs on the Kelvin only)");
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// `pxl scripts list`.

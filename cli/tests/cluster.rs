@@ -30,7 +30,6 @@ fn free_port() -> u16 {
 struct AgentProc {
     child: Child,
     addr: String,
-    id: String,
 }
 
 impl AgentProc {
@@ -54,11 +53,7 @@ impl AgentProc {
             cmd.arg("--data").arg(d);
         }
         let child = cmd.spawn().expect("start agent");
-        AgentProc {
-            child,
-            addr,
-            id: id.to_string(),
-        }
+        AgentProc { child, addr }
     }
 
     fn kill(&mut self) {
@@ -371,7 +366,6 @@ fn token_is_required_when_set() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let _ = agent.id.len();
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

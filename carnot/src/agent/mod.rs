@@ -370,6 +370,7 @@ impl Inner {
         let end = futures::stream::once(async move {
             Ok(Control::End {
                 missing: query.missing(),
+                bytes_from_pems: query.bytes_in(),
             }
             .to_flight_data(&schema))
         });

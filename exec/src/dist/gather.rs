@@ -45,6 +45,8 @@ pub struct QueryContext {
     pub agent_timeout: Duration,
     /// Bearer token sent to other agents.
     pub token: Option<String>,
+    /// Arrow IPC bytes received from PEMs.
+    bytes_in: std::sync::atomic::AtomicU64,
 }
 
 impl QueryContext {
@@ -54,7 +56,18 @@ impl QueryContext {
             missing: Mutex::new(BTreeMap::new()),
             agent_timeout,
             token,
+            bytes_in: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    fn count_bytes(&self, n: usize) {
+        self.bytes_in
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Arrow IPC bytes received from PEMs so far.
+    pub fn bytes_in(&self) -> u64 {
+        self.bytes_in.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn mark_missing(&self, agent: &str, why: String) {
@@ -295,8 +308,11 @@ fn pull(agent: Peer, ticket: Bytes, query: Arc<QueryContext>, schema: SchemaRef)
                 return None;
             }
         };
-        let request = client.do_get(Ticket { ticket });
-        let stream = match tokio::time::timeout(timeout, request).await {
+        let request = raw_do_get(&mut client, ticket);
+        let stream = match tokio::time::timeout(timeout, request)
+            .await
+            .map(|r| r.map_err(FlightError::from))
+        {
             Err(_) => {
                 query.mark_missing(
                     &agent.id,
@@ -318,7 +334,13 @@ fn pull(agent: Peer, ticket: Bytes, query: Arc<QueryContext>, schema: SchemaRef)
             }
             Ok(Ok(s)) => s,
         };
-        let decoder: FlightDataDecoder = stream.into_inner();
+        let counter = query.clone();
+        let decoder = FlightDataDecoder::new(stream.map(move |r| {
+            if let Ok(d) = &r {
+                counter.count_bytes(d.data_header.len() + d.data_body.len());
+            }
+            r.map_err(FlightError::from)
+        }));
         let state = (decoder, agent, query, schema, false);
         let batches =
             futures::stream::unfold(state, |(mut dec, agent, query, schema, done)| async move {

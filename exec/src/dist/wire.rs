@@ -78,6 +78,10 @@ pub enum Control {
     End {
         #[serde(default)]
         missing: BTreeMap<String, String>,
+        /// Arrow IPC bytes the Kelvin received from the PEMs for this
+        /// output.
+        #[serde(default)]
+        bytes_from_pems: u64,
     },
 }
 
