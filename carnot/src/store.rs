@@ -21,7 +21,7 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use parking_lot::{Mutex, RwLock};
-use pxl_stdlib::runtime::{is_time_filter, time_bounds};
+use pxl_stdlib::runtime::{time_bounds, time_filter_pushdown};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -177,18 +177,7 @@ impl TableProvider for Table {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        // Time filters prune whole batches, so rows outside the range may
-        // remain: DataFusion keeps the filter above the scan (Inexact).
-        Ok(filters
-            .iter()
-            .map(|f| {
-                if self.time_index.is_some() && is_time_filter(f) {
-                    TableProviderFilterPushDown::Inexact
-                } else {
-                    TableProviderFilterPushDown::Unsupported
-                }
-            })
-            .collect())
+        Ok(time_filter_pushdown(filters, self.time_index.is_some()))
     }
 
     async fn scan(
@@ -345,7 +334,11 @@ mod tests {
             time_bounds(&[lit(5i64).lt_eq(col("time_"))]),
             (Some(5), None)
         );
-        assert!(is_time_filter(&col("time_").gt(lit(1i64))));
-        assert!(!is_time_filter(&col("v").gt(lit(1i64))));
+        assert!(pxl_stdlib::runtime::is_time_filter(
+            &col("time_").gt(lit(1i64))
+        ));
+        assert!(!pxl_stdlib::runtime::is_time_filter(
+            &col("v").gt(lit(1i64))
+        ));
     }
 }

@@ -231,6 +231,32 @@ fn load_script(spec: &str) -> Result<ScriptInput, Failure> {
     }
 }
 
+/// Compiles a script and prints its diagnostics; fails when it has errors.
+fn compile_reported(
+    script: &ScriptInput,
+    opts: &CompileOptions,
+) -> Result<pxl_compiler::Compilation, Failure> {
+    let c = compile_input(script, opts);
+    let errors = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    if !c.diagnostics.is_empty() {
+        let mut r = Renderer::new(DiagFormat::Human);
+        r.diagnostics(script, &c.diagnostics);
+        r.finish();
+    }
+    if errors > 0 {
+        return Err(fail(format!(
+            "{} has {errors} error{}; nothing was run",
+            script.name,
+            if errors == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(c)
+}
+
 struct Prepared {
     plan: pxl_compiler::ir::Plan,
     outputs: Vec<pxl_planner::Output>,
@@ -260,24 +286,7 @@ fn prepare(
         now_ns,
         analysis: false,
     };
-    let c = compile_input(script, &opts);
-    let errors = c
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    if !c.diagnostics.is_empty() {
-        let mut r = Renderer::new(DiagFormat::Human);
-        r.diagnostics(script, &c.diagnostics);
-        r.finish();
-    }
-    if errors > 0 {
-        return Err(fail(format!(
-            "{} has {errors} error{}; nothing was run",
-            script.name,
-            if errors == 1 { "" } else { "s" }
-        )));
-    }
+    let c = compile_reported(script, &opts)?;
     let env = Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(metadata))));
     let functions = Functions::new(env).map_err(|e| fail(e.to_string()))?;
     let catalog: HashMap<String, Arc<dyn TableProvider>> = store
@@ -400,24 +409,7 @@ fn run_cluster(args: &RunArgs, script: &ScriptInput, broker: &str) -> Result<(),
         now_ns: now_ns.unwrap_or_else(wall_clock_ns),
         analysis: false,
     };
-    let c = compile_input(script, &opts);
-    let errors = c
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    if !c.diagnostics.is_empty() {
-        let mut r = Renderer::new(DiagFormat::Human);
-        r.diagnostics(script, &c.diagnostics);
-        r.finish();
-    }
-    if errors > 0 {
-        return Err(fail(format!(
-            "{} has {errors} error{}; nothing was run",
-            script.name,
-            if errors == 1 { "" } else { "s" }
-        )));
-    }
+    let c = compile_reported(script, &opts)?;
     let relations = crate::cluster::output_relations(&c.plan);
     let max_rows = (args.max_rows > 0).then_some(args.max_rows);
     let req = pxl_exec::dist::wire::RunRequest {

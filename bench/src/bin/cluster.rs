@@ -130,7 +130,7 @@ fn main() {
         .collect();
         let ds = pxl_datagen::Dataset {
             tables: vec![("http_events".into(), batches)],
-            metadata: world.metadata().clone(),
+            metadata: world.metadata(),
         };
         pxl_datagen::write(
             &ds,

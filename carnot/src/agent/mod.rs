@@ -236,8 +236,13 @@ impl Inner {
         }
     }
 
-    /// The PEM's metadata, refreshed from the collectors.
     fn local(&self) -> Arc<Local> {
+        self.local.read().clone()
+    }
+
+    /// Takes the collectors' current metadata (once per heartbeat, not per
+    /// query: building it walks the process table).
+    fn refresh_local(&self) {
         if let Some(c) = self.collectors.lock().as_ref() {
             let md = c.metadata();
             let version = metadata_version(&md);
@@ -251,7 +256,6 @@ impl Inner {
                 });
             }
         }
-        self.local.read().clone()
     }
 
     fn info(&self, with_metadata: bool) -> AgentInfo {
@@ -384,7 +388,14 @@ impl Inner {
     }
 
     /// Compiles, plans and dispatches a script (broker).
-    async fn run(self: &Arc<Self>, req: RunRequest) -> Result<FlightStream<FlightData>, Status> {
+    async fn run(
+        self: &Arc<Self>,
+        mut req: RunRequest,
+    ) -> Result<FlightStream<FlightData>, Status> {
+        if req.query.is_empty() {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            req.query = format!("{}-{}", self.cfg.id, NEXT.fetch_add(1, Ordering::Relaxed));
+        }
         let registry = self.registry.as_ref().ok_or_else(|| {
             Status::failed_precondition("this agent is not a broker; send scripts to the broker")
         })?;
@@ -590,6 +601,7 @@ async fn heartbeats(inner: Arc<Inner>) {
     let mut send_metadata = true;
     let mut failing = false;
     loop {
+        inner.refresh_local();
         let info = inner.info(send_metadata);
         let r: Result<RegisterReply, String> = async {
             if client.is_none() {

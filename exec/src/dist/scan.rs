@@ -21,7 +21,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
-use pxl_stdlib::runtime::{is_time_filter, time_bounds};
+use pxl_stdlib::runtime::{time_bounds, time_filter_pushdown};
 use std::sync::Arc;
 
 /// Where a PEM's scans read from (the node's table store).
@@ -70,17 +70,10 @@ impl TableProvider for RemoteTable {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        let has_time = self.schema.index_of("time_").is_ok();
-        Ok(filters
-            .iter()
-            .map(|f| {
-                if has_time && is_time_filter(f) {
-                    TableProviderFilterPushDown::Inexact
-                } else {
-                    TableProviderFilterPushDown::Unsupported
-                }
-            })
-            .collect())
+        Ok(time_filter_pushdown(
+            filters,
+            self.schema.index_of("time_").is_ok(),
+        ))
     }
 
     async fn scan(

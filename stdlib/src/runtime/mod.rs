@@ -111,6 +111,26 @@ pub fn upid_parts(v: u128) -> (u32, u32, u64) {
     ((high >> 32) as u32, high as u32, v as u64)
 }
 
+/// How a table store takes `filters`: time bounds prune whole batches, so
+/// rows outside the range may remain and DataFusion keeps the filter above
+/// the scan (`Inexact`); other filters are not pushed.
+pub fn time_filter_pushdown(
+    filters: &[&Expr],
+    has_time: bool,
+) -> Vec<datafusion::logical_expr::TableProviderFilterPushDown> {
+    use datafusion::logical_expr::TableProviderFilterPushDown as P;
+    filters
+        .iter()
+        .map(|f| {
+            if has_time && is_time_filter(f) {
+                P::Inexact
+            } else {
+                P::Unsupported
+            }
+        })
+        .collect()
+}
+
 /// Whether a filter only bounds `time_` by integer literals (what a table
 /// store can prune batches on).
 pub fn is_time_filter(e: &Expr) -> bool {
