@@ -8,7 +8,8 @@ use pxl_carnot::agent::Agent;
 use pxl_carnot::agent::config::{AgentConfig, FileConfig};
 use pxl_compiler::ir::{Op, Relation};
 use pxl_exec::ResultTable;
-use pxl_exec::dist::gather::{connect, flight_message, raw_do_get};
+use pxl_exec::dist::gather::{Dialer, flight_message, raw_do_get};
+use pxl_exec::dist::tls::{Tls, TlsFiles};
 use pxl_exec::dist::wire::actions::{self, AgentStatus};
 use pxl_exec::dist::wire::{Control, RunRequest, encode_run_ticket};
 use std::collections::BTreeMap;
@@ -21,6 +22,42 @@ use std::time::Duration;
 /// The address `pxl run --cluster` and `pxl agents` use by default.
 pub const DEFAULT_BROKER: &str = "127.0.0.1:7450";
 
+/// TLS flags, shared by agents and clients.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct TlsArgs {
+    /// CA certificate (PEM) that agents' certificates are signed by; turns
+    /// TLS on. `pxl certs DIR` makes a CA and an agent certificate.
+    #[arg(long, value_name = "FILE", env = "PXL_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+    /// Certificate (PEM) to present: required for agents, optional for
+    /// clients.
+    #[arg(long, value_name = "FILE", env = "PXL_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", env = "PXL_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// A client's dialer: the token, and TLS when --tls-ca is given.
+    pub fn dialer(&self, token: Option<String>) -> Result<Dialer, String> {
+        let tls = match &self.tls_ca {
+            Some(ca) => Some(Tls::load(&TlsFiles {
+                cert: self.tls_cert.clone(),
+                key: self.tls_key.clone(),
+                ca: ca.clone(),
+            })?),
+            None if self.tls_cert.is_some() || self.tls_key.is_some() => {
+                return Err(
+                    "--tls-cert and --tls-key need --tls-ca (the CA of the cluster)".into(),
+                );
+            }
+            None => None,
+        };
+        Dialer::new(token, tls.as_ref())
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct AgentArgs {
     /// What this process does: `pem` (node agent: owns a table store and
@@ -30,7 +67,7 @@ pub struct AgentArgs {
     #[arg(long, value_name = "ROLE")]
     role: Option<String>,
     /// YAML file with any of: role, id, listen, advertise, broker, data,
-    /// token, insecure, heartbeat_ms, forget_after_ms, agent_timeout_ms,
+    /// token, tls_cert, tls_key, tls_ca, insecure, heartbeat_ms, forget_after_ms, agent_timeout_ms,
     /// query_timeout_ms, query_memory_mb, partitions. Flags override it.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -54,7 +91,9 @@ pub struct AgentArgs {
     /// to each other too.
     #[arg(long, env = "PXL_TOKEN", hide_env_values = true)]
     token: Option<String>,
-    /// Allow listening on a non-loopback address without TLS.
+    #[command(flatten)]
+    tls: TlsArgs,
+    /// Allow listening on a non-loopback address without TLS and a token.
     #[arg(long)]
     insecure: bool,
     /// Kelvin: memory one query may use, in MiB.
@@ -69,6 +108,9 @@ pub struct AgentArgs {
     /// Heartbeat interval.
     #[arg(long, value_name = "MS")]
     heartbeat_ms: Option<u64>,
+    /// Fault injection for tests: hold each batch this agent sends.
+    #[arg(long, value_name = "MS", hide = true)]
+    debug_batch_delay_ms: Option<u64>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -109,8 +151,20 @@ pub fn agent(args: &AgentArgs) -> ExitCode {
     if args.insecure {
         fc.insecure = Some(true);
     }
+    if let Some(p) = &args.tls.tls_ca {
+        fc.tls_ca = Some(p.clone());
+    }
+    if let Some(p) = &args.tls.tls_cert {
+        fc.tls_cert = Some(p.clone());
+    }
+    if let Some(p) = &args.tls.tls_key {
+        fc.tls_key = Some(p.clone());
+    }
     let cfg = match AgentConfig::check(fc) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.debug_batch_delay = args.debug_batch_delay_ms.map(Duration::from_millis);
+            c
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -157,6 +211,32 @@ pub fn agent(args: &AgentArgs) -> ExitCode {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct CertsArgs {
+    /// Directory to write the files to (created if needed).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Another name or IP address the agents are reached at (repeatable).
+    #[arg(long = "host", value_name = "NAME")]
+    hosts: Vec<String>,
+}
+
+/// `pxl certs`.
+pub fn certs(args: &CertsArgs) -> ExitCode {
+    match pxl_exec::dist::tls::generate(&args.dir, &args.hosts) {
+        Ok(files) => {
+            for f in files {
+                println!("{}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
 pub struct AgentsArgs {
     /// The broker.
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_BROKER)]
@@ -164,6 +244,8 @@ pub struct AgentsArgs {
     /// Bearer token for the broker.
     #[arg(long, env = "PXL_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    #[command(flatten)]
+    tls: TlsArgs,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -173,8 +255,11 @@ pub struct AgentsArgs {
 pub fn agents(args: &AgentsArgs) -> ExitCode {
     let r: Result<Vec<AgentStatus>, String> = runtime().and_then(|rt| {
         rt.block_on(async {
-            let mut c =
-                connect(&args.cluster, args.token.as_deref(), Duration::from_secs(5)).await?;
+            let mut c = args
+                .tls
+                .dialer(args.token.clone())?
+                .connect(&args.cluster, Duration::from_secs(5))
+                .await?;
             let mut s = c
                 .do_action(Action {
                     r#type: actions::AGENTS.into(),
@@ -237,7 +322,7 @@ pub struct ClusterResult {
 /// relations by name (from the local compile).
 pub fn run_remote(
     broker: &str,
-    token: Option<&str>,
+    dialer: &Dialer,
     mut req: RunRequest,
     relations: &BTreeMap<String, Arc<Relation>>,
     interrupted: &AtomicBool,
@@ -252,7 +337,7 @@ pub fn run_remote(
     );
     let max_rows = req.max_rows;
     rt.block_on(async {
-        let mut client = connect(broker, token, Duration::from_secs(5)).await?;
+        let mut client = dialer.connect(broker, Duration::from_secs(5)).await?;
         let ticket = encode_run_ticket(&req);
         let stream = raw_do_get(&mut client, ticket)
             .await

@@ -64,9 +64,20 @@ enum Command {
     /// (client API) or all three (the default: a single-host cluster on
     /// 127.0.0.1:7450). `pxl run SCRIPT --cluster` sends scripts to it.
     ///
-    /// Settings are checked before any port is bound; a non-loopback
-    /// --listen needs --insecure (agents do not speak TLS yet).
+    /// Settings are checked before any port is bound. A non-loopback
+    /// --listen needs TLS (--tls-cert, --tls-key, --tls-ca: agents then
+    /// authenticate each other by certificate) and a --token for clients,
+    /// or --insecure.
     Agent(cluster::AgentArgs),
+    /// Make a certificate authority and an agent certificate for TLS
+    /// between agents: DIR/ca.pem, ca.key, agent.pem, agent.key.
+    ///
+    /// The agent certificate is valid for localhost, 127.0.0.1, ::1 and
+    /// every --host, for serving and for connecting. Start each agent with
+    /// `--tls-ca DIR/ca.pem --tls-cert DIR/agent.pem --tls-key
+    /// DIR/agent.key`; clients need only `--tls-ca DIR/ca.pem` (and the
+    /// token). Existing files are never overwritten.
+    Certs(cluster::CertsArgs),
     /// List the agents registered with a broker, with their state and
     /// table sizes.
     Agents(cluster::AgentsArgs),
@@ -105,6 +116,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => run::demo(&args),
         Command::Agent(args) => cluster::agent(&args),
         Command::Agents(args) => cluster::agents(&args),
+        Command::Certs(args) => cluster::certs(&args),
         Command::DemoService(args) => demo::service(&args),
         Command::Scripts {
             command: ScriptsCommand::List,

@@ -37,6 +37,8 @@ pub struct RunArgs {
     /// Bearer token for the broker (--cluster).
     #[arg(long, env = "PXL_TOKEN", hide_env_values = true, requires = "cluster")]
     token: Option<String>,
+    #[command(flatten)]
+    tls: crate::cluster::TlsArgs,
     /// Give up on a cluster query after this long (e.g. 30s).
     #[arg(long, value_name = "DURATION", requires = "cluster")]
     timeout: Option<String>,
@@ -422,10 +424,10 @@ fn run_cluster(args: &RunArgs, script: &ScriptInput, broker: &str) -> Result<(),
         max_rows,
         timeout_ms,
     };
+    let dialer = args.tls.dialer(args.token.clone()).map_err(usage)?;
     let interrupted = crate::live::interrupt_flag();
-    let r =
-        crate::cluster::run_remote(broker, args.token.as_deref(), req, &relations, &interrupted)
-            .map_err(|e| fail(format!("{}: {e}", script.name)))?;
+    let r = crate::cluster::run_remote(broker, &dialer, req, &relations, &interrupted)
+        .map_err(|e| fail(format!("{}: {e}", script.name)))?;
     let format = match args.format {
         OutFormat::Table => Format::Table,
         OutFormat::Json => Format::Json,

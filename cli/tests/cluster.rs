@@ -184,6 +184,98 @@ fn data_args(dirs: &[PathBuf]) -> Vec<String> {
         .collect()
 }
 
+/// Every execution conformance case (`conformance/run/*.pxl`): the
+/// cluster's answer equals the single-process answer over the union. Where
+/// a script takes any row of a group or the first rows in no set order
+/// (`px.any`, `px.sample`, `head` without `sort`), the row counts must
+/// match.
+fn compare_conformance_cases(broker: &str, dirs: &[PathBuf]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance/run");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("conformance/run")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pxl"))
+        .filter(|p| !root.join(format!("{}.vis.json", stem(p))).exists())
+        .collect();
+    cases.sort();
+    assert!(cases.len() > 100, "{} cases", cases.len());
+    let mut exact = 0;
+    for case in &cases {
+        let mut args = vec![
+            "run".to_string(),
+            case.to_string_lossy().to_string(),
+            "--now".into(),
+            END.into(),
+            "--format".into(),
+            "json".into(),
+            "--max-rows".into(),
+            "0".into(),
+        ];
+        let arg_file = std::fs::read_to_string(root.join(format!("{}.args", stem(case))));
+        for line in arg_file.iter().flat_map(|t| t.lines()) {
+            if !line.trim().is_empty() {
+                args.extend(["--arg".to_string(), line.to_string()]);
+            }
+        }
+        let mut local_args = args.clone();
+        local_args.extend(data_args(dirs));
+        let mut remote_args = args;
+        remote_args.extend(["--cluster".to_string(), broker.to_string()]);
+        let run = |v: &[String]| {
+            let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+            pxl(&refs)
+        };
+        let local = run(&local_args);
+        let remote = run(&remote_args);
+        let name = stem(case);
+        assert_eq!(
+            local.status.success(),
+            remote.status.success(),
+            "{name}: local {:?} / cluster {:?}\nlocal: {}\ncluster: {}",
+            local.status,
+            remote.status,
+            String::from_utf8_lossy(&local.stderr),
+            String::from_utf8_lossy(&remote.stderr)
+        );
+        let (l, r) = (tables(&local.stdout), tables(&remote.stdout));
+        if l == r {
+            exact += 1;
+            continue;
+        }
+        let text = std::fs::read_to_string(case).unwrap_or_default();
+        let arbitrary = text.contains("px.any")
+            || text.contains("px.sample")
+            || (text.contains(".head(") && !text.contains(".sort("));
+        assert!(
+            arbitrary,
+            "{name}: cluster and single process differ\nlocal: {:?}\ncluster: {:?}",
+            l.iter()
+                .map(|(k, v)| (k, v.len(), v.first()))
+                .collect::<Vec<_>>(),
+            r.iter()
+                .map(|(k, v)| (k, v.len(), v.first()))
+                .collect::<Vec<_>>()
+        );
+        let counts = |t: &BTreeMap<String, Vec<String>>| -> Vec<(String, usize)> {
+            t.iter().map(|(k, v)| (k.clone(), v.len())).collect()
+        };
+        assert_eq!(counts(&l), counts(&r), "{name}: row counts differ");
+    }
+    eprintln!(
+        "{} conformance cases: {exact} identical, {} with arbitrary rows (counts equal)",
+        cases.len(),
+        cases.len() - exact
+    );
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
 #[test]
 fn cluster_matches_single_process_and_reports_failures() {
     let tmp = std::env::temp_dir().join(format!("pxl-cluster-{}", std::process::id()));
@@ -262,6 +354,7 @@ fn cluster_matches_single_process_and_reports_failures() {
         compared += 1;
     }
     assert!(compared >= 10, "only {compared} scripts ran");
+    compare_conformance_cases(&broker.addr, &dirs);
 
     // A dead PEM: the query finishes with the others and names it.
     pems[2].kill();
@@ -391,4 +484,361 @@ fn agent_settings_are_checked_before_listening() {
     let out = pxl(&["run", "px/service_stats", "--cluster", "127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
+}
+
+/// The queries an agent is running, from the agent itself (`health`).
+fn running_on(addr: &str) -> Result<Vec<String>, String> {
+    use futures::StreamExt;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let mut c = pxl_exec::dist::Dialer::default()
+            .connect(addr, Duration::from_secs(5))
+            .await?;
+        let mut s = c
+            .do_action(arrow_flight::Action {
+                r#type: pxl_exec::dist::wire::actions::HEALTH.into(),
+                body: Default::default(),
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = s
+            .next()
+            .await
+            .ok_or("no answer")?
+            .map_err(|e| e.to_string())?;
+        let v: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+        Ok(v["running"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|q| q.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default())
+    })
+}
+
+fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < limit, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Slow PEMs (every batch held for a while) so that things can happen
+/// while a query runs: Ctrl-C frees the query on every agent; a PEM killed
+/// mid-query is named and the others' rows come back; a Kelvin over its
+/// memory limit says which setting to raise.
+#[test]
+fn mid_query_cancel_and_kill() {
+    let tmp = std::env::temp_dir().join(format!("pxl-cluster-mid-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    datagen(&tmp);
+    let dirs: Vec<PathBuf> = (1..=3).map(|i| tmp.join(format!("pem-{i}"))).collect();
+    let broker = AgentProc::start("broker", "broker", None, None, &[]);
+    let kelvin = AgentProc::start("kelvin", "kelvin", Some(&broker.addr), None, &[]);
+    let mut pems: Vec<AgentProc> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            AgentProc::start(
+                "pem",
+                &format!("pem-{}", i + 1),
+                Some(&broker.addr),
+                Some(d),
+                &["--debug-batch-delay-ms", "1500"],
+            )
+        })
+        .collect();
+    wait_for(&broker.addr, None, &["kelvin", "pem-1", "pem-2", "pem-3"]);
+    let script = tmp.join("all_rows.pxl");
+    std::fs::write(
+        &script,
+        "import px\ndf = px.DataFrame('http_events', start_time='-30d')\n\
+         df = df[['time_', 'req_path', 'latency']]\npx.display(df, 'rows')\n",
+    )
+    .unwrap();
+    let everyone: Vec<&str> = pems
+        .iter()
+        .map(|p| p.addr.as_str())
+        .chain([kelvin.addr.as_str()])
+        .collect();
+    let all_busy = |addrs: &[&str]| {
+        addrs
+            .iter()
+            .all(|a| running_on(a).is_ok_and(|r| !r.is_empty()))
+    };
+
+    // Ctrl-C: the CLI cancels, and every agent lets go of the query long
+    // before the slow PEMs would have finished.
+    let child = Command::new(env!("CARGO_BIN_EXE_pxl"))
+        .args(["run", script.to_str().unwrap(), "--now", END])
+        .args(["--cluster", &broker.addr, "--max-rows", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pxl run");
+    wait_until(
+        "every agent runs the query",
+        Duration::from_secs(20),
+        || all_busy(&everyone),
+    );
+    let cancelled_at = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("pxl run ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("cancelled"), "{err}");
+    wait_until(
+        "every agent freed the query",
+        Duration::from_secs(5),
+        || {
+            everyone
+                .iter()
+                .all(|a| running_on(a).is_ok_and(|r| r.is_empty()))
+        },
+    );
+    assert!(cancelled_at.elapsed() < Duration::from_secs(5));
+
+    // A PEM killed while the query runs: the others' rows, and its name.
+    let expected: usize = (0..2)
+        .map(|i| {
+            let out = pxl(&[
+                "run",
+                script.to_str().unwrap(),
+                "--now",
+                END,
+                "--data",
+                dirs[i].to_str().unwrap(),
+                "--format",
+                "json",
+                "--max-rows",
+                "0",
+            ]);
+            String::from_utf8_lossy(&out.stdout).lines().count()
+        })
+        .sum();
+    let child = Command::new(env!("CARGO_BIN_EXE_pxl"))
+        .args(["run", script.to_str().unwrap(), "--now", END])
+        .args(["--cluster", &broker.addr, "--max-rows", "0"])
+        .args(["--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pxl run");
+    wait_until("pem-3 runs the query", Duration::from_secs(20), || {
+        running_on(&pems[2].addr).is_ok_and(|r| !r.is_empty())
+    });
+    pems[2].kill();
+    let out = child.wait_with_output().expect("pxl run ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("no data from agent pem-3"), "{err}");
+    let got = String::from_utf8_lossy(&out.stdout).lines().count();
+    assert_eq!(got, expected, "rows of pem-1 and pem-2");
+    drop(pems);
+    drop(kelvin);
+
+    // A Kelvin with too little memory for a sort of every row.
+    let kelvin = AgentProc::start(
+        "kelvin",
+        "small-kelvin",
+        Some(&broker.addr),
+        None,
+        &["--query-memory-mb", "1"],
+    );
+    let pem = AgentProc::start("pem", "pem-big", Some(&broker.addr), Some(&dirs[0]), &[]);
+    wait_for(&broker.addr, None, &["small-kelvin", "pem-big"]);
+    wait_until("the old agents are gone", Duration::from_secs(30), || {
+        let alive = alive_agents(&broker.addr, None);
+        alive.len() == 2
+    });
+    let sort = tmp.join("sort.pxl");
+    std::fs::write(
+        &sort,
+        "import px\ndf = px.DataFrame('http_events', start_time='-30d')\n\
+         df = df.sort('req_body')\npx.display(df, 'sorted')\n",
+    )
+    .unwrap();
+    let out = pxl(&[
+        "run",
+        sort.to_str().unwrap(),
+        "--now",
+        END,
+        "--cluster",
+        &broker.addr,
+        "--max-rows",
+        "0",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("query_memory_mb"), "{err}");
+    drop(pem);
+    drop(kelvin);
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Mutual TLS between agents and TLS + token for the client.
+#[test]
+fn tls_cluster() {
+    let tmp = std::env::temp_dir().join(format!("pxl-cluster-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    datagen(&tmp);
+    let certs = tmp.join("certs");
+    let other = tmp.join("other-ca");
+    for d in [&certs, &other] {
+        let out = pxl(&["certs", d.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tls = |d: &Path| -> Vec<String> {
+        [
+            ("--tls-ca", "ca.pem"),
+            ("--tls-cert", "agent.pem"),
+            ("--tls-key", "agent.key"),
+        ]
+        .iter()
+        .flat_map(|(f, n)| [f.to_string(), d.join(n).to_string_lossy().to_string()])
+        .collect()
+    };
+    let mut good = tls(&certs);
+    good.extend(["--token".to_string(), "t0ken".to_string()]);
+    let good: Vec<&str> = good.iter().map(String::as_str).collect();
+    let broker = AgentProc::start("broker", "broker", None, None, &good);
+    let addr = broker.addr.clone();
+    let _kelvin = AgentProc::start("kelvin", "kelvin", Some(&addr), None, &good);
+    let _pem = AgentProc::start("pem", "pem-1", Some(&addr), Some(&tmp.join("pem-1")), &good);
+    // A PEM whose certificate is from another CA.
+    let mut bad = tls(&other);
+    bad.extend(["--token".to_string(), "t0ken".to_string()]);
+    let bad: Vec<&str> = bad.iter().map(String::as_str).collect();
+    let _rogue = AgentProc::start("pem", "rogue", Some(&addr), Some(&tmp.join("pem-2")), &bad);
+    let ca = certs.join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let client = |extra: &[&str]| {
+        let mut a = vec!["run", "px/service_stats", "--cluster", &addr];
+        a.extend(extra);
+        pxl(&a)
+    };
+    let start = Instant::now();
+    loop {
+        let out = pxl(&[
+            "agents",
+            "--json",
+            "--cluster",
+            &addr,
+            "--tls-ca",
+            ca,
+            "--token",
+            "t0ken",
+        ]);
+        let list: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let ids: Vec<&str> = list.iter().filter_map(|a| a["id"].as_str()).collect();
+        if ids.contains(&"kelvin") && ids.contains(&"pem-1") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "agents did not register over TLS: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Queries work, with exactly pem-1's data.
+    let out = client(&["--tls-ca", ca, "--token", "t0ken", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let local = pxl(&[
+        "run",
+        "px/service_stats",
+        "--data",
+        tmp.join("pem-1").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(tables(&out.stdout), tables(&local.stdout));
+    // The rogue PEM never got in.
+    let out = pxl(&[
+        "agents",
+        "--json",
+        "--cluster",
+        &addr,
+        "--tls-ca",
+        ca,
+        "--token",
+        "t0ken",
+    ]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("rogue"),
+        "a PEM with a foreign certificate registered"
+    );
+    // No token; no TLS; the wrong CA.
+    let out = client(&["--tls-ca", ca]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bearer token"));
+    let out = client(&["--token", "t0ken"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = client(&[
+        "--tls-ca",
+        other.join("ca.pem").to_str().unwrap(),
+        "--token",
+        "t0ken",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot connect"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An agent with a token but without its certificate cannot register
+    // (it is a client, not an agent).
+    let out = {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let tls = pxl_exec::dist::tls::Tls::load(&pxl_exec::dist::tls::TlsFiles {
+                cert: None,
+                key: None,
+                ca: certs.join("ca.pem"),
+            })
+            .unwrap();
+            let mut c = pxl_exec::dist::Dialer::new(Some("t0ken".into()), Some(&tls))
+                .unwrap()
+                .connect(&addr, Duration::from_secs(5))
+                .await
+                .unwrap();
+            c.do_action(arrow_flight::Action {
+                r#type: pxl_exec::dist::wire::actions::REGISTER.into(),
+                body: b"{}".to_vec().into(),
+            })
+            .await
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+        })
+    };
+    assert!(out.contains("certificate"), "{out}");
+    // A non-loopback listen is allowed with TLS and a token.
+    let flags = tls(&certs);
+    let mut args = vec!["agent", "--listen", "0.0.0.0:1", "--advertise", "h:1"];
+    args.extend(flags.iter().map(String::as_str));
+    let out = pxl(&args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("without a --token"), "{err}");
+    let _ = std::fs::remove_dir_all(&tmp);
 }

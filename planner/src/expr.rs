@@ -235,7 +235,7 @@ pub fn aggregate(a: &AggExpr, f: &Functions) -> Result<Expr, PlanError> {
         // arbitrary value, which is what a reservoir of size one gives.
         "sample" => agg::any_value(e),
         "quantiles" => match a.quantile {
-            Some(q) => agg::approx_percentile_cont(to_float(e, ty).sort(true, false), lit(q), None),
+            Some(q) => f.quantile.call(vec![e, lit(q)]),
             None => f.quantiles.call(vec![e]),
         },
         other => {

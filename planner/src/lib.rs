@@ -67,6 +67,7 @@ impl Catalog for HashMap<String, Arc<dyn TableProvider>> {
 pub struct Functions {
     pub scalar: HashMap<String, Arc<ScalarUDF>>,
     pub quantiles: Arc<AggregateUDF>,
+    pub quantile: Arc<AggregateUDF>,
     pub env: Arc<ExecEnv>,
 }
 
@@ -79,6 +80,7 @@ impl Functions {
         Ok(Functions {
             scalar,
             quantiles: Arc::new(pxl_stdlib::runtime::aggregate::quantiles_udaf()),
+            quantile: Arc::new(pxl_stdlib::runtime::aggregate::quantile_udaf()),
             env,
         })
     }

@@ -15,7 +15,7 @@ use pxl_carnot::agent::Agent;
 use pxl_carnot::agent::config::{AgentConfig, FileConfig};
 use pxl_carnot::{TableStore, load_dir};
 use pxl_exec::Engine;
-use pxl_exec::dist::gather::{connect, raw_do_get};
+use pxl_exec::dist::gather::{Dialer, raw_do_get};
 use pxl_exec::dist::wire::{Control, RunRequest, encode_run_ticket};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -73,7 +73,8 @@ fn agent(role: &str, id: &str, broker: Option<&str>, data: Option<&Path>) -> (Ag
 
 /// Runs a script on the cluster: (rows, bytes PEM → Kelvin).
 async fn run(broker: &str, pxl: &str) -> (usize, u64) {
-    let mut client = connect(broker, None, Duration::from_secs(5))
+    let mut client = Dialer::default()
+        .connect(broker, Duration::from_secs(5))
         .await
         .expect("connect");
     let req = RunRequest {

@@ -1,6 +1,7 @@
 //! `pxl agent` configuration: a YAML file and flags, checked before any
 //! port is bound.
 
+use pxl_exec::dist::tls::{Tls, TlsFiles};
 use serde::Deserialize;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
@@ -66,6 +67,9 @@ pub struct FileConfig {
     pub broker: Option<String>,
     pub data: Option<PathBuf>,
     pub token: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_ca: Option<PathBuf>,
     pub insecure: Option<bool>,
     pub heartbeat_ms: Option<u64>,
     pub forget_after_ms: Option<u64>,
@@ -96,12 +100,17 @@ pub struct AgentConfig {
     /// Recorded tables for a PEM; `None` = run the collectors.
     pub data: Option<PathBuf>,
     pub token: Option<String>,
+    /// Mutual TLS between agents (and TLS for clients).
+    pub tls: Option<Tls>,
     pub heartbeat: Duration,
     pub forget_after: Duration,
     pub agent_timeout: Duration,
     pub query_timeout: Duration,
     pub query_memory_bytes: usize,
     pub partitions: usize,
+    /// Fault injection for tests: hold every batch a fragment sends this
+    /// long (a slow node). Not in the config file.
+    pub debug_batch_delay: Option<Duration>,
 }
 
 /// The defaults.
@@ -125,12 +134,36 @@ impl AgentConfig {
             .map_err(|e| format!("--listen `{listen_text}`: {e}"))?
             .next()
             .ok_or_else(|| format!("--listen `{listen_text}` resolves to no address"))?;
+        if c.token.as_deref() == Some("") {
+            return Err("--token is empty".into());
+        }
+        let tls = match (&c.tls_cert, &c.tls_key, &c.tls_ca) {
+            (None, None, None) => None,
+            (Some(cert), Some(key), Some(ca)) => Some(Tls::load(&TlsFiles {
+                cert: Some(cert.clone()),
+                key: Some(key.clone()),
+                ca: ca.clone(),
+            })?),
+            _ => {
+                return Err("TLS needs all of --tls-cert, --tls-key and --tls-ca \
+                     (`pxl certs DIR` makes a set)"
+                    .into());
+            }
+        };
         if !listen.ip().is_loopback() && !c.insecure.unwrap_or(false) {
-            return Err(format!(
-                "refusing to listen on {listen}, which is not a loopback address: agents \
-                 do not speak TLS yet, so anyone who can reach it could run queries and read \
-                 the data. Pass --insecure to do it anyway (and set --token)"
-            ));
+            let missing = match (&tls, &c.token) {
+                (None, None) => "TLS (--tls-cert, --tls-key, --tls-ca) and a --token",
+                (None, Some(_)) => "TLS (--tls-cert, --tls-key, --tls-ca)",
+                (Some(_), None) => "a --token",
+                (Some(_), Some(_)) => "",
+            };
+            if !missing.is_empty() {
+                return Err(format!(
+                    "refusing to listen on {listen}, which is not a loopback address, without \
+                     {missing}: anyone who can reach it could run queries and read the data. \
+                     Configure them, or pass --insecure to do it anyway"
+                ));
+            }
         }
         let advertise = match &c.advertise {
             Some(a) => a.clone(),
@@ -187,9 +220,6 @@ impl AgentConfig {
         if partitions < 2 {
             return Err("partitions must be at least 2 (so that aggregation can be split)".into());
         }
-        if c.token.as_deref() == Some("") {
-            return Err("--token is empty".into());
-        }
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|s| s.trim().to_string())
             .unwrap_or_else(|_| "localhost".into());
@@ -209,6 +239,7 @@ impl AgentConfig {
             broker,
             data: c.data.clone(),
             token: c.token.clone(),
+            tls,
             heartbeat,
             forget_after,
             agent_timeout: ms(
@@ -223,6 +254,7 @@ impl AgentConfig {
             )?,
             query_memory_bytes: (memory_mb as usize).saturating_mul(1 << 20),
             partitions,
+            debug_batch_delay: None,
         })
     }
 }

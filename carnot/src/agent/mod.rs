@@ -38,7 +38,7 @@ use futures::{StreamExt, TryStreamExt};
 use parking_lot::{Mutex, RwLock};
 use pxl_compiler::script::ScriptInput;
 use pxl_compiler::{CompileOptions, Severity};
-use pxl_exec::dist::gather::{connect, flight_message, is_unavailable, raw_do_get};
+use pxl_exec::dist::gather::{Dialer, flight_message, is_unavailable, raw_do_get};
 use pxl_exec::dist::wire::actions::{self, AgentInfo, Health, RegisterReply, Role, TableSize};
 use pxl_exec::dist::wire::{
     Control, FragmentHeader, Peer, RunRequest, TicketKind, decode_ticket, encode_fragment_ticket,
@@ -90,6 +90,8 @@ struct Inner {
     local: RwLock<Arc<Local>>,
     collectors: Mutex<Option<pxl_stirling::Collectors>>,
     registry: Option<Registry>,
+    /// How this agent reaches the others (token, certificate).
+    dialer: Dialer,
     running: Mutex<BTreeMap<String, usize>>,
     cancels: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
     next_kelvin: AtomicUsize,
@@ -178,6 +180,7 @@ impl Agent {
             .roles
             .broker
             .then(|| Registry::new(cfg.heartbeat, cfg.forget_after));
+        let dialer = Dialer::new(cfg.token.clone(), cfg.tls.as_ref())?;
         Ok(Agent {
             inner: Arc::new(Inner {
                 cfg,
@@ -185,6 +188,7 @@ impl Agent {
                 local: RwLock::new(Arc::new(local)),
                 collectors: Mutex::new(collectors),
                 registry,
+                dialer,
                 running: Mutex::new(BTreeMap::new()),
                 cancels: Mutex::new(HashMap::new()),
                 next_kelvin: AtomicUsize::new(0),
@@ -215,7 +219,13 @@ impl Agent {
         })
         .max_decoding_message_size(pxl_exec::dist::gather::MAX_MESSAGE)
         .max_encoding_message_size(pxl_exec::dist::gather::MAX_MESSAGE);
-        let r = tonic::transport::Server::builder()
+        let mut server = tonic::transport::Server::builder();
+        if let Some(tls) = &cfg.tls {
+            server = server
+                .tls_config(tls.server()?)
+                .map_err(|e| format!("TLS: {e}"))?;
+        }
+        let r = server
             .add_service(svc)
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await
@@ -316,6 +326,20 @@ impl Inner {
         }
     }
 
+    /// Agent-to-agent calls (registration, fragments): with TLS, the
+    /// caller must have presented a certificate of the cluster CA (rustls
+    /// has already checked the chain during the handshake).
+    fn authorize_agent<T>(&self, req: &Request<T>) -> Result<(), Status> {
+        self.authorize(req)?;
+        if self.cfg.tls.is_some() && req.peer_certs().is_none_or(|c| c.is_empty()) {
+            return Err(Status::unauthenticated(
+                "only agents may call this, and the caller presented no certificate of the \
+                 cluster CA (start agents with --tls-cert, --tls-key and --tls-ca)",
+            ));
+        }
+        Ok(())
+    }
+
     fn memory_mb(&self) -> usize {
         self.cfg.query_memory_bytes >> 20
     }
@@ -346,7 +370,7 @@ impl Inner {
         let query = Arc::new(QueryContext::new(
             &header.query,
             self.cfg.agent_timeout,
-            self.cfg.token.clone(),
+            self.dialer.clone(),
         ));
         let functions = match header.metadata {
             Some(md) => functions_for(md).map_err(Status::internal)?,
@@ -366,6 +390,15 @@ impl Inner {
         let batches = execute_stream(plan, task)
             .map_err(|e| df_status(e, mb))?
             .map_err(move |e| FlightError::from(df_status(e, mb)));
+        let batches = match self.cfg.debug_batch_delay {
+            Some(d) => batches
+                .then(move |b| async move {
+                    tokio::time::sleep(d).await;
+                    b
+                })
+                .boxed(),
+            None => batches.boxed(),
+        };
         let guard = self.track(&header.query);
         let encoded = FlightDataEncoderBuilder::new()
             .with_schema(schema.clone())
@@ -550,13 +583,11 @@ async fn dispatch(
             kelvin.id, kelvin.addr
         ))
     };
-    let mut client = connect(
-        &kelvin.addr,
-        inner.cfg.token.as_deref(),
-        inner.cfg.agent_timeout,
-    )
-    .await
-    .map_err(lost)?;
+    let mut client = inner
+        .dialer
+        .connect(&kelvin.addr, inner.cfg.agent_timeout)
+        .await
+        .map_err(lost)?;
     for (index, (name, plan)) in planned.into_iter().enumerate() {
         let ticket =
             encode_fragment_ticket(header, &plan).map_err(|e| Status::internal(e.to_string()))?;
@@ -606,12 +637,10 @@ async fn heartbeats(inner: Arc<Inner>) {
         let r: Result<RegisterReply, String> = async {
             if client.is_none() {
                 client = Some(
-                    connect(
-                        &inner.cfg.broker,
-                        inner.cfg.token.as_deref(),
-                        inner.cfg.agent_timeout,
-                    )
-                    .await?,
+                    inner
+                        .dialer
+                        .connect(&inner.cfg.broker, inner.cfg.agent_timeout)
+                        .await?,
                 );
             }
             let c = client.as_mut().ok_or("no client")?;
@@ -721,8 +750,11 @@ impl FlightService for Service {
         request: Request<Ticket>,
     ) -> Result<Response<Self::DoGetStream>, Status> {
         self.inner.authorize(&request)?;
-        let ticket = request.into_inner().ticket;
-        let stream = match decode_ticket(&ticket).map_err(Status::invalid_argument)? {
+        let ticket = decode_ticket(&request.get_ref().ticket).map_err(Status::invalid_argument)?;
+        if matches!(ticket, TicketKind::Fragment(..)) {
+            self.inner.authorize_agent(&request)?;
+        }
+        let stream = match ticket {
             TicketKind::Fragment(header, plan) => self.inner.fragment(header, plan)?,
             TicketKind::Run(req) => self.inner.run(req).await?,
         };
@@ -748,6 +780,9 @@ impl FlightService for Service {
         request: Request<Action>,
     ) -> Result<Response<Self::DoActionStream>, Status> {
         self.inner.authorize(&request)?;
+        if request.get_ref().r#type == actions::REGISTER {
+            self.inner.authorize_agent(&request)?;
+        }
         let action = request.into_inner();
         let broker = || {
             self.inner.registry.as_ref().ok_or_else(|| {

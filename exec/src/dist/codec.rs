@@ -31,6 +31,7 @@ const PXL_FUNCTION: &[u8] = b"pxl";
 pub struct PxlCodec {
     scalar: Arc<HashMap<String, Arc<ScalarUDF>>>,
     quantiles: Arc<AggregateUDF>,
+    quantile: Arc<AggregateUDF>,
     source: Option<Arc<dyn ScanSource>>,
     query: Option<Arc<QueryContext>>,
 }
@@ -51,6 +52,7 @@ impl PxlCodec {
         PxlCodec {
             scalar: Arc::new(functions.scalar.clone()),
             quantiles: functions.quantiles.clone(),
+            quantile: functions.quantile.clone(),
             source: None,
             query: None,
         }
@@ -184,7 +186,7 @@ impl PhysicalExtensionCodec for PxlCodec {
     }
 
     fn try_encode_udaf(&self, node: &AggregateUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if self.quantiles.as_ref() == node {
+        if self.quantiles.as_ref() == node || self.quantile.as_ref() == node {
             buf.extend_from_slice(PXL_FUNCTION);
         }
         Ok(())
@@ -199,6 +201,8 @@ impl PhysicalExtensionCodec for PxlCodec {
     fn try_decode_udaf(&self, name: &str, _buf: &[u8]) -> Result<Arc<AggregateUDF>> {
         if name == self.quantiles.name() {
             Ok(self.quantiles.clone())
+        } else if name == self.quantile.name() {
+            Ok(self.quantile.clone())
         } else {
             Err(DataFusionError::Plan(format!(
                 "aggregate `{name}` is not known on this agent"

@@ -43,19 +43,19 @@ pub struct QueryContext {
     /// How long a PEM may take to start answering, and to send its next
     /// message.
     pub agent_timeout: Duration,
-    /// Bearer token sent to other agents.
-    pub token: Option<String>,
+    /// How to reach the PEMs (token, TLS).
+    pub dialer: Dialer,
     /// Arrow IPC bytes received from PEMs.
     bytes_in: std::sync::atomic::AtomicU64,
 }
 
 impl QueryContext {
-    pub fn new(id: &str, agent_timeout: Duration, token: Option<String>) -> Self {
+    pub fn new(id: &str, agent_timeout: Duration, dialer: Dialer) -> Self {
         QueryContext {
             id: id.to_string(),
             missing: Mutex::new(BTreeMap::new()),
             agent_timeout,
-            token,
+            dialer,
             bytes_in: std::sync::atomic::AtomicU64::new(0),
         }
     }
@@ -83,35 +83,63 @@ impl QueryContext {
 /// batches).
 pub const MAX_MESSAGE: usize = 256 << 20;
 
-/// Connects a Flight client to `addr` (`host:port` or a URL).
-pub async fn connect(
-    addr: &str,
-    token: Option<&str>,
-    timeout: Duration,
-) -> std::result::Result<arrow_flight::FlightClient, String> {
-    let url = if addr.contains("://") {
-        addr.to_string()
-    } else {
-        format!("http://{addr}")
-    };
-    let endpoint = tonic::transport::Endpoint::from_shared(url.clone())
-        .map_err(|e| format!("`{addr}` is not a valid address: {e}"))?
-        .connect_timeout(timeout)
-        .tcp_nodelay(true);
-    let channel = tokio::time::timeout(timeout, endpoint.connect())
-        .await
-        .map_err(|_| format!("no answer from {addr} within {} ms", timeout.as_millis()))?
-        .map_err(|e| format!("cannot connect to {addr}: {}", source_chain(&e)))?;
-    let inner = arrow_flight::flight_service_client::FlightServiceClient::new(channel)
-        .max_decoding_message_size(MAX_MESSAGE)
-        .max_encoding_message_size(MAX_MESSAGE);
-    let mut client = arrow_flight::FlightClient::new_from_inner(inner);
-    if let Some(t) = token {
-        client
-            .add_header("authorization", &format!("Bearer {t}"))
-            .map_err(|e| format!("bad token: {e}"))?;
+/// How an agent or a client reaches agents: the bearer token it sends and
+/// the TLS it speaks (none, or the CA to check the server against plus,
+/// for agents, the certificate to present).
+#[derive(Debug, Clone, Default)]
+pub struct Dialer {
+    pub token: Option<String>,
+    pub tls: Option<tonic::transport::ClientTlsConfig>,
+}
+
+impl Dialer {
+    pub fn new(token: Option<String>, tls: Option<&super::tls::Tls>) -> Result<Dialer, String> {
+        Ok(Dialer {
+            token,
+            tls: tls.map(|t| t.client()).transpose()?,
+        })
     }
-    Ok(client)
+
+    /// Connects a Flight client to `addr` (`host:port` or a URL).
+    pub async fn connect(
+        &self,
+        addr: &str,
+        timeout: Duration,
+    ) -> std::result::Result<arrow_flight::FlightClient, String> {
+        let url = match (addr.split_once("://"), &self.tls) {
+            (Some(("http", _)), Some(_)) => {
+                return Err(format!(
+                    "`{addr}` is a plain-text address, but TLS is configured (use https:// or HOST:PORT)"
+                ));
+            }
+            (Some(_), _) => addr.to_string(),
+            (None, Some(_)) => format!("https://{addr}"),
+            (None, None) => format!("http://{addr}"),
+        };
+        let mut endpoint = tonic::transport::Endpoint::from_shared(url.clone())
+            .map_err(|e| format!("`{addr}` is not a valid address: {e}"))?
+            .connect_timeout(timeout)
+            .tcp_nodelay(true);
+        if let Some(tls) = &self.tls {
+            endpoint = endpoint
+                .tls_config(tls.clone())
+                .map_err(|e| format!("TLS settings for {addr}: {}", source_chain(&e)))?;
+        }
+        let channel = tokio::time::timeout(timeout, endpoint.connect())
+            .await
+            .map_err(|_| format!("no answer from {addr} within {} ms", timeout.as_millis()))?
+            .map_err(|e| format!("cannot connect to {addr}: {}", source_chain(&e)))?;
+        let inner = arrow_flight::flight_service_client::FlightServiceClient::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE)
+            .max_encoding_message_size(MAX_MESSAGE);
+        let mut client = arrow_flight::FlightClient::new_from_inner(inner);
+        if let Some(t) = &self.token {
+            client
+                .add_header("authorization", &format!("Bearer {t}"))
+                .map_err(|e| format!("bad token: {e}"))?;
+        }
+        Ok(client)
+    }
 }
 
 /// A raw `DoGet` (FlightData as sent, not decoded) with the client's
@@ -301,7 +329,7 @@ impl ExecutionPlan for GatherExec {
 fn pull(agent: Peer, ticket: Bytes, query: Arc<QueryContext>, schema: SchemaRef) -> BatchStream {
     let timeout = query.agent_timeout;
     let start = async move {
-        let mut client = match connect(&agent.addr, query.token.as_deref(), timeout).await {
+        let mut client = match query.dialer.connect(&agent.addr, timeout).await {
             Ok(c) => c,
             Err(e) => {
                 query.mark_missing(&agent.id, e);

@@ -5,16 +5,18 @@
 //! - [`split`]: the distributed planner (PEM fragments vs Kelvin fragment);
 //! - [`gather`]: the Arrow Flight exchange from PEMs to the Kelvin;
 //! - [`codec`]: plan (de)serialisation with DataFusion's protobuf;
-//! - [`wire`]: tickets, control messages and actions.
+//! - [`wire`]: tickets, control messages and actions;
+//! - [`tls`]: certificates and TLS settings.
 
 pub mod codec;
 pub mod gather;
 pub mod scan;
 pub mod split;
+pub mod tls;
 pub mod wire;
 
 pub use codec::PxlCodec;
-pub use gather::{GatherExec, QueryContext};
+pub use gather::{Dialer, GatherExec, QueryContext};
 pub use scan::{RemoteTable, ScanSource, StoreScanExec};
 pub use split::{Split, split};
 

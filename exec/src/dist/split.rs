@@ -6,7 +6,8 @@
 //! every operator in it works on any subset of the rows: filters,
 //! projections (including metadata functions, which then read the PEM's own
 //! metadata), partial aggregation, round-robin repartitioning, per-node
-//! limits, unions and merging a node's partitions. The highest such
+//! limits, unions and merging a node's partitions (without a limit: a
+//! limit over all rows runs on the Kelvin). The highest such
 //! subtrees are replaced by [`GatherExec`]s; everything above (final
 //! aggregation, joins, sorts, global limits, table functions) runs on the
 //! Kelvin.
@@ -15,8 +16,11 @@ use super::codec::PxlCodec;
 use super::gather::GatherExec;
 use super::scan::StoreScanExec;
 use super::wire::Peer;
-use datafusion::common::Result;
+use datafusion::common::{Result, ScalarValue};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::Literal;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, ExecutionPlan, ExecutionPlanProperties, Partitioning,
@@ -40,6 +44,12 @@ pub fn is_local(plan: &Arc<dyn ExecutionPlan>) -> bool {
     }
     let children = plan.children();
     if children.is_empty() {
+        return false;
+    }
+    // A limit over all of a node's rows (DataFusion folds a global limit
+    // into the operator that merges partitions) must see every node's rows:
+    // it runs on the Kelvin. Per-partition limits below it stay local.
+    if plan.fetch().is_some() && plan.output_partitioning().partition_count() <= 1 {
         return false;
     }
     let op_ok = match plan.name() {
@@ -76,17 +86,39 @@ fn rewrite(
 ) -> Result<Arc<dyn ExecutionPlan>> {
     if is_local(&plan) {
         let merged = plan.output_partitioning().partition_count() <= 1;
-        let bytes = codec.encode(plan.clone())?;
+        // Rows without columns (e.g. a count of a table) cannot cross Arrow
+        // Flight, which needs a column to know a batch's length: the PEMs
+        // add one and the Kelvin drops it.
+        let padded = plan.schema().fields().is_empty();
+        let fragment: Arc<dyn ExecutionPlan> = if padded {
+            let marker: Arc<dyn PhysicalExpr> =
+                Arc::new(Literal::new(ScalarValue::Boolean(Some(true))));
+            Arc::new(ProjectionExec::try_new(
+                [(marker, "__row".to_string())],
+                plan.clone(),
+            )?)
+        } else {
+            plan.clone()
+        };
+        let bytes = codec.encode(fragment.clone())?;
         let label = fragments.len();
-        fragments.push(plan.clone());
-        return Ok(Arc::new(GatherExec::new(
-            plan.schema(),
+        fragments.push(fragment.clone());
+        let gather: Arc<dyn ExecutionPlan> = Arc::new(GatherExec::new(
+            fragment.schema(),
             bytes,
             agents.to_vec(),
             merged,
             label,
             None,
-        )));
+        ));
+        return Ok(if padded {
+            Arc::new(ProjectionExec::try_new(
+                Vec::<(Arc<dyn PhysicalExpr>, String)>::new(),
+                gather,
+            )?)
+        } else {
+            gather
+        });
     }
     let children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
     if children.is_empty() {

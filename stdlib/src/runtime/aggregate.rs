@@ -30,43 +30,81 @@ pub const SUMMARY: [(&str, f64); 7] = [
 
 const MAX_CENTROIDS: usize = 100;
 
+/// `quantiles(x)` (the JSON summary) or, with `single`, `quantile(x, q)`
+/// (one quantile as FLOAT64, what `px.quantiles(q)` lowers to). Both use
+/// the same digest, updated and merged the same way, so that
+/// `px.quantiles(0.5)` equals the summary's `p50` exactly, on one node or
+/// many.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Quantiles {
     signature: Signature,
+    single: bool,
 }
 
-impl Default for Quantiles {
-    fn default() -> Self {
+impl Quantiles {
+    fn new(single: bool) -> Self {
+        let arg = |t: DataType| {
+            if single {
+                TypeSignature::Exact(vec![t, DataType::Float64])
+            } else {
+                TypeSignature::Exact(vec![t])
+            }
+        };
         Quantiles {
             signature: Signature::one_of(
-                vec![
-                    TypeSignature::Exact(vec![DataType::Int64]),
-                    TypeSignature::Exact(vec![DataType::Float64]),
-                ],
+                vec![arg(DataType::Int64), arg(DataType::Float64)],
                 Volatility::Immutable,
             ),
+            single,
         }
     }
 }
 
 /// `quantiles` as a DataFusion aggregate.
 pub fn quantiles_udaf() -> AggregateUDF {
-    AggregateUDF::new_from_impl(Quantiles::default())
+    AggregateUDF::new_from_impl(Quantiles::new(false))
+}
+
+/// `quantile(x, q)` as a DataFusion aggregate; `q` must be a literal in
+/// [0, 1].
+pub fn quantile_udaf() -> AggregateUDF {
+    AggregateUDF::new_from_impl(Quantiles::new(true))
 }
 
 impl AggregateUDFImpl for Quantiles {
     fn name(&self) -> &str {
-        "quantiles"
+        if self.single { "quantile" } else { "quantiles" }
     }
     fn signature(&self) -> &Signature {
         &self.signature
     }
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
+        Ok(if self.single {
+            DataType::Float64
+        } else {
+            DataType::Utf8
+        })
     }
-    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let at = if self.single {
+            let q = args
+                .exprs
+                .get(1)
+                .and_then(|e| e.downcast_ref::<datafusion::physical_expr::expressions::Literal>())
+                .and_then(|l| match l.value() {
+                    ScalarValue::Float64(Some(q)) => Some(*q),
+                    _ => None,
+                });
+            match q {
+                Some(q) if (0.0..=1.0).contains(&q) => Some(q),
+                _ => return exec_err!("quantile: the quantile must be a number in [0, 1]"),
+            }
+        } else {
+            None
+        };
         Ok(Box::new(QuantilesAccumulator {
             digest: TDigest::new(MAX_CENTROIDS),
+            at,
         }))
     }
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -90,6 +128,8 @@ impl AggregateUDFImpl for Quantiles {
 #[derive(Debug)]
 struct QuantilesAccumulator {
     digest: TDigest,
+    /// `quantile(x, q)`: only this quantile, as FLOAT64.
+    at: Option<f64>,
 }
 
 /// Checks a serialised t-digest before handing it to DataFusion, whose
@@ -113,6 +153,7 @@ fn valid_state(state: &[ScalarValue]) -> bool {
 
 impl Accumulator for QuantilesAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        // Only the first argument is data; `quantile`'s second is q.
         let mut v = cast(&values[0], &DataType::Float64)?;
         if v.null_count() > 0 {
             v = filter(&v, &is_not_null(&v)?)?;
@@ -124,6 +165,11 @@ impl Accumulator for QuantilesAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
+        if let Some(q) = self.at {
+            return Ok(ScalarValue::Float64(
+                (self.digest.count() > 0.0).then(|| self.digest.estimate_quantile(q)),
+            ));
+        }
         if self.digest.count() == 0.0 {
             return Ok(ScalarValue::Utf8(Some(String::new())));
         }
