@@ -60,6 +60,16 @@ pub fn env(metadata: &Metadata) -> Arc<ExecEnv> {
 
 /// Compiles, plans and runs a script; the outputs as text, or the error.
 pub fn run_script(input: &ScriptInput, args: &[(String, String)]) -> Result<String, String> {
+    let results = run_tables(input, args)?;
+    let ordered = input.pxl.lines().any(|l| l.trim() == "# ordered");
+    Ok(format_tables(&results, ordered))
+}
+
+/// Compiles, plans and runs a script over the dataset; its output tables.
+pub fn run_tables(
+    input: &ScriptInput,
+    args: &[(String, String)],
+) -> Result<Vec<pxl_exec::ResultTable>, String> {
     let (store, metadata) = dataset();
     let opts = CompileOptions {
         args: args.to_vec(),
@@ -87,12 +97,15 @@ pub fn run_script(input: &ScriptInput, args: &[(String, String)]) -> Result<Stri
         .build()
         .map_err(|e| e.to_string())?;
     let engine = pxl_exec::Engine::with_partitions(1);
-    let results = rt
-        .block_on(engine.run(&outputs, None))
-        .map_err(|e| e.to_string())?;
-    let ordered = input.pxl.lines().any(|l| l.trim() == "# ordered");
+    rt.block_on(engine.run(&outputs, None))
+        .map_err(|e| e.to_string())
+}
+
+/// Output tables as text: name, row count, typed header, then the rows
+/// (sorted unless `ordered`).
+pub fn format_tables(results: &[pxl_exec::ResultTable], ordered: bool) -> String {
     let mut out = String::new();
-    for t in &results {
+    for t in results {
         let cols: Vec<String> = t
             .relation
             .columns
@@ -117,5 +130,5 @@ pub fn run_script(input: &ScriptInput, args: &[(String, String)]) -> Result<Stri
             let _ = writeln!(out, "{l}");
         }
     }
-    Ok(out)
+    out
 }
