@@ -106,6 +106,29 @@ async fn run(broker: &str, pxl: &str) -> (usize, u64) {
     (rows, bytes)
 }
 
+/// The workload of the issue groups by `req_path` with about 100 groups;
+/// generated paths carry ids (thousands of distinct paths), so each is
+/// mapped to one of 100 endpoints.
+fn endpoints(b: &datafusion::arrow::array::RecordBatch) -> datafusion::arrow::array::RecordBatch {
+    use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
+    let Ok(i) = b.schema().index_of("req_path") else {
+        return b.clone();
+    };
+    let paths = b.column(i).as_string::<i32>();
+    let mapped: StringArray = (0..paths.len())
+        .map(|r| {
+            let mut h: u32 = 2166136261;
+            for byte in paths.value(r).bytes() {
+                h = (h ^ u32::from(byte)).wrapping_mul(16777619);
+            }
+            Some(format!("/api/v1/endpoint-{:02}", h % 100))
+        })
+        .collect();
+    let mut cols: Vec<ArrayRef> = b.columns().to_vec();
+    cols[i] = std::sync::Arc::new(mapped);
+    datafusion::arrow::array::RecordBatch::try_new(b.schema(), cols).expect("same schema")
+}
+
 fn p50(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -128,6 +151,7 @@ fn main() {
             64 * 1024,
         )
         .expect("http_events")
+        .map(|b| endpoints(&b))
         .collect();
         let ds = pxl_datagen::Dataset {
             tables: vec![("http_events".into(), batches)],

@@ -20,6 +20,7 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Literal;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{
@@ -71,6 +72,30 @@ pub fn is_local(plan: &Arc<dyn ExecutionPlan>) -> bool {
     op_ok && children.into_iter().all(is_local)
 }
 
+/// A fragment that ends in a partial aggregation over several partitions
+/// merges them on the PEM (DataFusion's partial-reduce mode: states in,
+/// states out), so that each PEM sends one state per group instead of one
+/// per group and partition.
+fn reduce_partials(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    let Some(agg) = plan.downcast_ref::<AggregateExec>() else {
+        return Ok(plan);
+    };
+    if !matches!(agg.mode(), AggregateMode::Partial)
+        || plan.output_partitioning().partition_count() <= 1
+    {
+        return Ok(plan);
+    }
+    let reduce = AggregateExec::try_new(
+        AggregateMode::PartialReduce,
+        agg.group_expr().as_final(),
+        agg.aggr_expr().to_vec(),
+        agg.filter_expr().to_vec(),
+        Arc::new(CoalescePartitionsExec::new(plan.clone())),
+        agg.input_schema(),
+    )?;
+    Ok(Arc::new(reduce))
+}
+
 /// Cuts `plan`; each PEM fragment is gathered from `agents`.
 pub fn split(plan: Arc<dyn ExecutionPlan>, agents: &[Peer], codec: &PxlCodec) -> Result<Split> {
     let mut fragments = Vec::new();
@@ -85,6 +110,7 @@ fn rewrite(
     fragments: &mut Vec<Arc<dyn ExecutionPlan>>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     if is_local(&plan) {
+        let plan = reduce_partials(plan)?;
         let merged = plan.output_partitioning().partition_count() <= 1;
         // Rows without columns (e.g. a count of a table) cannot cross Arrow
         // Flight, which needs a column to know a batch's length: the PEMs
