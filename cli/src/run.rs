@@ -84,7 +84,9 @@ pub struct ExplainArgs {
     #[arg(long, short)]
     verbose: bool,
     /// Show how the plan is cut for a cluster of N PEMs: what runs on
-    /// every PEM next to its data and what the Kelvin merges.
+    /// every PEM next to its data and what the Kelvin merges. With --data,
+    /// each PEM fragment is run over the data to show the rows and bytes
+    /// that would cross the network.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
     nodes: Option<u16>,
 }
@@ -552,7 +554,7 @@ pub fn explain(args: &ExplainArgs) -> ExitCode {
 
 fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
     let script = load_script(&args.script)?;
-    let store = TableStore::new();
+    let store = Arc::new(TableStore::new());
     let metadata = match &args.data {
         Some(dir) => {
             load_dir(dir, &store)
@@ -566,11 +568,18 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
             Metadata::default()
         }
     };
-    let p = prepare(&script, &args.args, &store, metadata, args.now.as_deref())?;
+    let p = prepare(
+        &script,
+        &args.args,
+        &store,
+        metadata.clone(),
+        args.now.as_deref(),
+    )?;
     let rt = runtime()?;
     if let Some(n) = args.nodes {
+        let measure = args.data.is_some().then_some(metadata);
         let text = rt
-            .block_on(explain_cluster(&p, &store, n as usize))
+            .block_on(explain_cluster(&p, &store, n as usize, measure))
             .map_err(|e| fail(format!("{}: {e}", script.name)))?;
         print!("{text}");
         return Ok(());
@@ -591,11 +600,16 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
 
 /// `pxl explain --nodes N`: each output cut into PEM fragments and the
 /// Kelvin's merge.
-async fn explain_cluster(p: &Prepared, store: &TableStore, nodes: usize) -> Result<String, String> {
+async fn explain_cluster(
+    p: &Prepared,
+    store: &Arc<TableStore>,
+    nodes: usize,
+    measure: Option<Metadata>,
+) -> Result<String, String> {
     use datafusion::physical_plan::displayable;
     use std::fmt::Write;
     let functions = Functions::new(Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(
-        Metadata::default(),
+        measure.clone().unwrap_or_default(),
     )))))
     .map_err(|e| e.to_string())?;
     let names = store.names();
@@ -636,6 +650,16 @@ async fn explain_cluster(p: &Prepared, store: &TableStore, nodes: usize) -> Resu
             for l in displayable(f.as_ref()).indent(true).to_string().lines() {
                 let _ = writeln!(out, "    {l}");
             }
+            if measure.is_some() {
+                let (rows, bytes) = fragment_size(f, &codec, store, &engine).await?;
+                let _ = writeln!(out, "    {}", crossing(f, rows, bytes, nodes));
+            }
+        }
+        if measure.is_none() && !cut.fragments.is_empty() {
+            let _ = writeln!(
+                out,
+                "  (give --data DIR to see how many rows and bytes cross the network)"
+            );
         }
         if cut.fragments.is_empty() {
             let _ = writeln!(out, "  (no table scans: runs on the Kelvin only)");
@@ -643,6 +667,73 @@ async fn explain_cluster(p: &Prepared, store: &TableStore, nodes: usize) -> Resu
         out.push('\n');
     }
     Ok(out)
+}
+
+/// Runs a PEM fragment over all the recorded data (as one PEM holding it
+/// all): its output rows and Arrow IPC bytes.
+async fn fragment_size(
+    fragment: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    codec: &pxl_exec::dist::PxlCodec,
+    store: &Arc<TableStore>,
+    engine: &Engine,
+) -> Result<(u64, u64), String> {
+    use futures::StreamExt;
+    let task = engine.context().task_ctx();
+    let bytes = codec.encode(fragment.clone()).map_err(|e| e.to_string())?;
+    let bound = codec
+        .clone()
+        .with_source(store.clone())
+        .decode(&bytes, &task)
+        .map_err(|e| e.to_string())?;
+    let schema = bound.schema();
+    let mut stream =
+        datafusion::physical_plan::execute_stream(bound, task).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    let mut writer = datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut buf, &schema)
+        .map_err(|e| e.to_string())?;
+    let mut rows = 0u64;
+    while let Some(b) = stream.next().await {
+        let b = b.map_err(|e| e.to_string())?;
+        rows += b.num_rows() as u64;
+        writer.write(&b).map_err(|e| e.to_string())?;
+    }
+    writer.finish().map_err(|e| e.to_string())?;
+    drop(writer);
+    Ok((rows, buf.len() as u64))
+}
+
+/// What crosses the network for a fragment measured over all the data:
+/// rows that are only filtered or mapped are split over the PEMs; an
+/// aggregate's groups can be on every PEM, so each may send all of them.
+fn crossing(
+    fragment: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    rows: u64,
+    bytes: u64,
+    nodes: usize,
+) -> String {
+    let grouped = fragment.name() == "AggregateExec";
+    let human = |b: u64| -> String {
+        match b {
+            b if b >= 10 << 20 => format!("{} MiB", b >> 20),
+            b if b >= 10 << 10 => format!("{} KiB", b >> 10),
+            b => format!("{b} B"),
+        }
+    };
+    if grouped {
+        format!(
+            "crosses the network: {rows} rows, {} over the recorded data; over {nodes} PEMs \
+             at most {} rows, {} (every PEM may hold every group)",
+            human(bytes),
+            rows * nodes as u64,
+            human(bytes * nodes as u64)
+        )
+    } else {
+        format!(
+            "crosses the network: {rows} rows, {} over the recorded data (split over the \
+             {nodes} PEMs)",
+            human(bytes)
+        )
+    }
 }
 
 /// `pxl scripts list`.

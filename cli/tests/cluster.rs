@@ -842,3 +842,50 @@ fn tls_cluster() {
     assert!(err.contains("without a --token"), "{err}");
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `pxl explain --nodes N --data DIR` runs each PEM fragment over the data
+/// and says what would cross the network.
+#[test]
+fn explain_nodes_measures_what_crosses_the_network() {
+    let tmp = std::env::temp_dir().join(format!("pxl-cluster-explain-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    datagen(&tmp);
+    let data = tmp.join("pem-1");
+    let out = pxl(&[
+        "explain",
+        "px/service_stats",
+        "--nodes",
+        "3",
+        "--data",
+        data.to_str().unwrap(),
+        "--now",
+        END,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("crosses the network:"))
+        .collect();
+    assert!(!lines.is_empty(), "{text}");
+    // Grouped fragments: some rows over the data, three times as many at
+    // most over 3 PEMs.
+    let numbers = |l: &str| -> Vec<u64> {
+        l.split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect()
+    };
+    let grouped = lines
+        .iter()
+        .find(|l| l.contains("every PEM may hold every group"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let n = numbers(grouped);
+    assert!(n[0] > 0 && n.contains(&(n[0] * 3)), "{grouped}");
+    let out = pxl(&["explain", "px/service_stats", "--nodes", "3"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("give --data DIR"));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
