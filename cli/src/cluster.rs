@@ -316,6 +316,8 @@ pub struct ClusterResult {
     pub tables: Vec<ResultTable>,
     /// Per output: agent → why its data is missing.
     pub missing: Vec<(String, BTreeMap<String, String>)>,
+    /// Per output: PEMs the planner did not ask.
+    pub skipped: Vec<(String, std::collections::BTreeSet<String>)>,
 }
 
 /// Runs a compiled script on the cluster; `relations` are the outputs'
@@ -345,6 +347,7 @@ pub fn run_remote(
         let mut dec = FlightDataDecoder::new(stream.map(|r| r.map_err(FlightError::from)));
         let mut tables: Vec<ResultTable> = Vec::new();
         let mut missing = Vec::new();
+        let mut skipped = Vec::new();
         loop {
             let next = tokio::select! {
                 n = dec.next() => n,
@@ -369,9 +372,14 @@ pub fn run_remote(
                     });
                     continue;
                 }
-                Some(Control::End { missing: m, .. }) => {
+                Some(Control::End {
+                    missing: m,
+                    skipped: s,
+                    ..
+                }) => {
                     if let Some(t) = tables.last() {
                         missing.push((t.name.clone(), m));
+                        skipped.push((t.name.clone(), s));
                     }
                     continue;
                 }
@@ -391,7 +399,11 @@ pub fn run_remote(
                 }
             }
         }
-        Ok(ClusterResult { tables, missing })
+        Ok(ClusterResult {
+            tables,
+            missing,
+            skipped,
+        })
     })
 }
 

@@ -444,6 +444,16 @@ fn run_cluster(args: &RunArgs, script: &ScriptInput, broker: &str) -> Result<(),
             eprintln!("note: output `{table}` has no data from agent {agent}: {why}");
         }
     }
+    for (table, skipped) in &r.skipped {
+        if !skipped.is_empty() {
+            let list: Vec<&str> = skipped.iter().map(String::as_str).collect();
+            eprintln!(
+                "note: output `{table}`: PEMs not asked, as they hold no rows of the pod, \
+                 service or node the script keeps: {}",
+                list.join(", ")
+            );
+        }
+    }
     Ok(())
 }
 
@@ -631,7 +641,8 @@ async fn explain_cluster(
             .create_physical_plan(&o.plan)
             .await
             .map_err(|e| e.to_string())?;
-        let cut = pxl_exec::dist::split(physical, &peers, &codec).map_err(|e| e.to_string())?;
+        let cut = pxl_exec::dist::split(physical, &peers, &Default::default(), &codec)
+            .map_err(|e| e.to_string())?;
         let _ = writeln!(out, "output `{}`", o.name);
         let _ = writeln!(out, "  on the Kelvin (merges what the PEMs send):");
         for l in displayable(cut.kelvin.as_ref())

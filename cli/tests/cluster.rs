@@ -269,6 +269,73 @@ fn compare_conformance_cases(broker: &str, dirs: &[PathBuf]) {
     );
 }
 
+/// A script that keeps one pod's rows asks only the PEM that holds them
+/// (datagen splits by process, so each pod lives on one PEM), and gets the
+/// same answer.
+fn pruning_by_pod(broker: &str, dirs: &[PathBuf], tmp: &Path) {
+    let pods = tmp.join("pods.pxl");
+    std::fs::write(
+        &pods,
+        "import px\ndf = px.DataFrame('http_events', start_time='-30d')\n\
+         df.pod = df.ctx['pod']\ndf = df.groupby('pod').agg(n=('latency', px.count))\n\
+         px.display(df)\n",
+    )
+    .unwrap();
+    let out = pxl(&[
+        "run",
+        pods.to_str().unwrap(),
+        "--now",
+        END,
+        "--data",
+        dirs[0].to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let first: Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .expect("pem-1 has pods");
+    let pod = first["pod"].as_str().expect("pod").to_string();
+    let script = tmp.join("one_pod.pxl");
+    std::fs::write(
+        &script,
+        format!(
+            "import px\ndf = px.DataFrame('http_events', start_time='-30d')\n\
+             df = df[df.ctx['pod'] == '{pod}']\n\
+             df = df.groupby('req_path').agg(n=('latency', px.count), p50=('latency', px.quantiles(0.5)))\n\
+             px.display(df)\n"
+        ),
+    )
+    .unwrap();
+    let mut args = vec![
+        "run".to_string(),
+        script.to_string_lossy().to_string(),
+        "--now".into(),
+        END.into(),
+        "--format".into(),
+        "json".into(),
+        "--max-rows".into(),
+        "0".into(),
+    ];
+    let mut local_args = args.clone();
+    local_args.extend(data_args(dirs));
+    args.extend(["--cluster".to_string(), broker.to_string()]);
+    let run = |v: &[String]| {
+        let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+        pxl(&refs)
+    };
+    let (local, remote) = (run(&local_args), run(&args));
+    let err = String::from_utf8_lossy(&remote.stderr);
+    assert!(remote.status.success(), "{err}");
+    assert!(
+        err.contains("PEMs not asked") && err.contains("pem-2, pem-3"),
+        "pod {pod}: {err}"
+    );
+    let l = tables(&local.stdout);
+    assert!(!l.is_empty(), "pod {pod} has rows");
+    assert_eq!(l, tables(&remote.stdout), "pod {pod}");
+}
+
 fn stem(p: &Path) -> String {
     p.file_stem()
         .unwrap_or_default()
@@ -355,6 +422,7 @@ fn cluster_matches_single_process_and_reports_failures() {
     }
     assert!(compared >= 10, "only {compared} scripts ran");
     compare_conformance_cases(&broker.addr, &dirs);
+    pruning_by_pod(&broker.addr, &dirs, &tmp);
 
     // A dead PEM: the query finishes with the others and names it.
     pems[2].kill();

@@ -41,7 +41,8 @@ use pxl_compiler::{CompileOptions, Severity};
 use pxl_exec::dist::gather::{Dialer, flight_message, is_unavailable, raw_do_get};
 use pxl_exec::dist::wire::actions::{self, AgentInfo, Health, RegisterReply, Role, TableSize};
 use pxl_exec::dist::wire::{
-    Control, FragmentHeader, Peer, RunRequest, TicketKind, decode_ticket, encode_fragment_ticket,
+    Control, FragmentHeader, Holdings, Peer, RunRequest, TicketKind, decode_ticket,
+    encode_fragment_ticket,
 };
 use pxl_exec::dist::{PxlCodec, QueryContext, ScanSource, remote_catalog, split};
 use pxl_planner::{Functions, lower};
@@ -92,6 +93,9 @@ struct Inner {
     registry: Option<Registry>,
     /// How this agent reaches the others (token, certificate).
     dialer: Dialer,
+    /// PEM with recorded data: the pods, services and nodes it holds rows
+    /// of (computed once, on the first heartbeat).
+    holdings: tokio::sync::OnceCell<Option<Holdings>>,
     running: Mutex<BTreeMap<String, usize>>,
     cancels: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
     next_kelvin: AtomicUsize,
@@ -189,6 +193,7 @@ impl Agent {
                 collectors: Mutex::new(collectors),
                 registry,
                 dialer,
+                holdings: tokio::sync::OnceCell::new(),
                 running: Mutex::new(BTreeMap::new()),
                 cancels: Mutex::new(HashMap::new()),
                 next_kelvin: AtomicUsize::new(0),
@@ -268,6 +273,71 @@ impl Inner {
         }
     }
 
+    /// The pods, services and nodes of this PEM's rows, through the same
+    /// functions scripts filter with (so that equal means equal). `None`
+    /// when it cannot be worked out: the PEM is then never skipped.
+    async fn compute_holdings(&self) -> Option<Holdings> {
+        use datafusion::prelude::col;
+        let store = self.store.as_ref()?;
+        let functions = self.local().functions.clone();
+        let udf = |n: &str| functions.scalar.get(n).cloned();
+        let (pod, fallback, service, node) = (
+            udf("upid_to_pod_name")?,
+            udf("_upid_to_podname_local_addr_fallback")?,
+            udf("upid_to_service_name")?,
+            udf("upid_to_node_name")?,
+        );
+        let ctx = SessionContext::new();
+        let mut h = Holdings::default();
+        for name in store.names() {
+            let table = store.get(&name)?;
+            let schema = datafusion::catalog::TableProvider::schema(table.as_ref());
+            let has = |c: &str| schema.index_of(c).is_ok();
+            if !has("upid") {
+                continue;
+            }
+            let mut exprs = vec![
+                pod.call(vec![col("upid")]).alias("pod"),
+                service.call(vec![col("upid")]).alias("service"),
+                node.call(vec![col("upid")]).alias("node"),
+            ];
+            if has("local_addr") && has("time_") {
+                exprs.push(
+                    fallback
+                        .call(vec![col("upid"), col("local_addr"), col("time_")])
+                        .alias("pod_fallback"),
+                );
+            }
+            let batches = ctx
+                .read_table(table)
+                .and_then(|t| t.select(exprs))
+                .and_then(|t| t.distinct())
+                .ok()?
+                .collect()
+                .await
+                .ok()?;
+            for b in batches {
+                for (i, f) in b.schema().fields().iter().enumerate() {
+                    let set = match f.name().as_str() {
+                        "pod" | "pod_fallback" => &mut h.pods,
+                        "service" => &mut h.services,
+                        _ => &mut h.nodes,
+                    };
+                    let col = datafusion::arrow::compute::cast(
+                        b.column(i),
+                        &datafusion::arrow::datatypes::DataType::Utf8,
+                    )
+                    .ok()?;
+                    let strings = col
+                        .as_any()
+                        .downcast_ref::<datafusion::arrow::array::StringArray>()?;
+                    set.extend(strings.iter().flatten().map(String::from));
+                }
+            }
+        }
+        Some(h)
+    }
+
     fn info(&self, with_metadata: bool) -> AgentInfo {
         let mut roles = Vec::new();
         if self.cfg.roles.pem {
@@ -305,6 +375,7 @@ impl Inner {
             max_time_ns,
             metadata_version: local.version,
             metadata: (with_metadata && self.cfg.roles.pem).then(|| local.metadata.clone()),
+            holds: self.holdings.get().cloned().flatten(),
         }
     }
 
@@ -408,6 +479,7 @@ impl Inner {
             Ok(Control::End {
                 missing: query.missing(),
                 bytes_from_pems: query.bytes_in(),
+                skipped: query.skipped(),
             }
             .to_flight_data(&schema))
         });
@@ -506,6 +578,10 @@ impl Inner {
             )));
         }
         let peers: Vec<Peer> = pems.iter().map(|(p, _)| p.clone()).collect();
+        let holdings: BTreeMap<String, Holdings> = pems
+            .iter()
+            .filter_map(|(p, i)| Some((p.id.clone(), i.holds.clone()?)))
+            .collect();
         let codec = PxlCodec::new(&functions);
         let ctx = self.session()?;
         let mut planned = Vec::new();
@@ -522,7 +598,7 @@ impl Inner {
                 .create_physical_plan(&lp)
                 .await
                 .map_err(|e| Status::internal(format!("{}: {e}", o.name)))?;
-            let cut = split(physical, &peers, &codec)
+            let cut = split(physical, &peers, &holdings, &codec)
                 .map_err(|e| Status::internal(format!("{}: {e}", o.name)))?;
             let bytes = codec
                 .encode(cut.kelvin)
@@ -631,6 +707,10 @@ async fn heartbeats(inner: Arc<Inner>) {
     let mut client: Option<arrow_flight::FlightClient> = None;
     let mut send_metadata = true;
     let mut failing = false;
+    if inner.cfg.roles.pem && inner.cfg.data.is_some() {
+        let h = inner.compute_holdings().await;
+        let _ = inner.holdings.set(h);
+    }
     loop {
         inner.refresh_local();
         let info = inner.info(send_metadata);

@@ -151,6 +151,7 @@ mod tests {
             max_time_ns: None,
             metadata_version: version,
             metadata: md,
+            holds: None,
         }
     }
 

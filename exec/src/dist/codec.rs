@@ -41,6 +41,8 @@ struct GatherHeader {
     agents: Vec<Peer>,
     merged: bool,
     label: usize,
+    #[serde(default)]
+    skipped: Vec<String>,
 }
 
 fn ext(e: impl std::error::Error + Send + Sync + 'static) -> DataFusionError {
@@ -126,14 +128,17 @@ impl PhysicalExtensionCodec for PxlCodec {
                 let schema =
                     protobuf::Schema::decode(take_block(&mut rest)?.as_slice()).map_err(ext)?;
                 let schema: Schema = (&schema).try_into().map_err(ext)?;
-                Ok(Arc::new(GatherExec::new(
-                    Arc::new(schema),
-                    Bytes::copy_from_slice(rest),
-                    header.agents,
-                    header.merged,
-                    header.label,
-                    self.query.clone(),
-                )))
+                Ok(Arc::new(
+                    GatherExec::new(
+                        Arc::new(schema),
+                        Bytes::copy_from_slice(rest),
+                        header.agents,
+                        header.merged,
+                        header.label,
+                        self.query.clone(),
+                    )
+                    .with_skipped(header.skipped),
+                ))
             }
             other => Err(DataFusionError::Internal(format!(
                 "unknown plan node kind {other}"
@@ -158,6 +163,7 @@ impl PhysicalExtensionCodec for PxlCodec {
                 agents: g.agents().to_vec(),
                 merged: g.merged(),
                 label: g.label(),
+                skipped: g.skipped().to_vec(),
             };
             put_block(buf, &serde_json::to_vec(&header).map_err(ext)?);
             let schema: protobuf::Schema = g.schema().as_ref().try_into().map_err(ext)?;

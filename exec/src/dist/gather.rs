@@ -40,6 +40,8 @@ pub struct QueryContext {
     pub id: String,
     /// Agent id → why its data is missing.
     missing: Mutex<BTreeMap<String, String>>,
+    /// PEMs pruned from some gather of the query.
+    skipped: Mutex<std::collections::BTreeSet<String>>,
     /// How long a PEM may take to start answering, and to send its next
     /// message.
     pub agent_timeout: Duration,
@@ -54,6 +56,7 @@ impl QueryContext {
         QueryContext {
             id: id.to_string(),
             missing: Mutex::new(BTreeMap::new()),
+            skipped: Mutex::new(Default::default()),
             agent_timeout,
             dialer,
             bytes_in: std::sync::atomic::AtomicU64::new(0),
@@ -76,6 +79,14 @@ impl QueryContext {
 
     pub fn missing(&self) -> BTreeMap<String, String> {
         self.missing.lock().clone()
+    }
+
+    pub fn mark_skipped(&self, agents: &[String]) {
+        self.skipped.lock().extend(agents.iter().cloned());
+    }
+
+    pub fn skipped(&self) -> std::collections::BTreeSet<String> {
+        self.skipped.lock().clone()
     }
 }
 
@@ -203,6 +214,8 @@ pub struct GatherExec {
     merged: bool,
     /// Which PEM fragment of the plan this is (for `explain`).
     label: usize,
+    /// PEMs pruned by the planner: they hold no rows this fragment keeps.
+    skipped: Vec<String>,
     query: Option<Arc<QueryContext>>,
     props: Arc<PlanProperties>,
 }
@@ -228,9 +241,20 @@ impl GatherExec {
             agents,
             merged,
             label,
+            skipped: Vec::new(),
             query,
             props: Arc::new(props),
         }
+    }
+
+    /// Records PEMs the planner did not ask (reported with the result).
+    pub fn with_skipped(mut self, skipped: Vec<String>) -> Self {
+        self.skipped = skipped;
+        self
+    }
+
+    pub fn skipped(&self) -> &[String] {
+        &self.skipped
     }
 
     pub fn fragment(&self) -> &Bytes {
@@ -263,7 +287,15 @@ impl DisplayAs for GatherExec {
             } else {
                 "one partition per agent"
             }
-        )
+        )?;
+        if !self.skipped.is_empty() {
+            write!(
+                f,
+                "; skipped [{}] (no rows the filters keep)",
+                self.skipped.join(", ")
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -304,6 +336,7 @@ impl ExecutionPlan for GatherExec {
         let query = self.query.clone().ok_or_else(|| {
             DataFusionError::Execution("a gather runs only inside a cluster query".into())
         })?;
+        query.mark_skipped(&self.skipped);
         let header = FragmentHeader {
             query: query.id.clone(),
             metadata: None,

@@ -15,18 +15,24 @@
 use super::codec::PxlCodec;
 use super::gather::GatherExec;
 use super::scan::StoreScanExec;
-use super::wire::Peer;
+use super::wire::{Holdings, Peer};
 use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::Operator;
 use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::ScalarFunctionExpr;
+use datafusion::physical_expr::expressions::BinaryExpr;
 use datafusion::physical_expr::expressions::Literal;
+use datafusion::physical_expr::split_conjunction;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::projection::ProjectionExec;
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, ExecutionPlan, ExecutionPlanProperties, Partitioning,
     ReplaceChildrenOptions,
 };
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A plan cut for the cluster.
@@ -96,20 +102,107 @@ fn reduce_partials(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan
     Ok(Arc::new(reduce))
 }
 
-/// Cuts `plan`; each PEM fragment is gathered from `agents`.
-pub fn split(plan: Arc<dyn ExecutionPlan>, agents: &[Peer], codec: &PxlCodec) -> Result<Split> {
+/// Cuts `plan`; each PEM fragment is gathered from those of `agents` that
+/// can hold rows it keeps (`holdings`: what each PEM holds, by agent id;
+/// a PEM without an entry is always asked).
+pub fn split(
+    plan: Arc<dyn ExecutionPlan>,
+    agents: &[Peer],
+    holdings: &BTreeMap<String, Holdings>,
+    codec: &PxlCodec,
+) -> Result<Split> {
     let mut fragments = Vec::new();
-    let kelvin = rewrite(plan, agents, codec, &mut fragments)?;
+    let kelvin = rewrite(plan, agents, holdings, codec, &mut fragments)?;
     Ok(Split { kelvin, fragments })
+}
+
+/// What a fragment's filters require of a row's pod, service or node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    Pod(String),
+    Service(String),
+    Node(String),
+}
+
+impl Requirement {
+    fn met_by(&self, h: &Holdings) -> bool {
+        match self {
+            Requirement::Pod(p) => h.pods.contains(p),
+            Requirement::Service(s) => h.services.contains(s),
+            Requirement::Node(n) => h.nodes.contains(n),
+        }
+    }
+}
+
+/// The pod/service/node equalities every row of `plan`'s output satisfies:
+/// conjuncts `f(upid...) == 'literal'` of the filters on the fragment's
+/// single-input spine (a union's branches are not looked into: a filter
+/// on one branch says nothing of the other).
+pub fn requirements(plan: &Arc<dyn ExecutionPlan>) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    let mut node = plan.clone();
+    loop {
+        if let Some(f) = node.downcast_ref::<FilterExec>() {
+            for c in split_conjunction(f.predicate()) {
+                if let Some(r) = requirement(c) {
+                    out.push(r);
+                }
+            }
+        }
+        let children = node.children();
+        if children.len() != 1 {
+            return out;
+        }
+        node = children[0].clone();
+    }
+}
+
+fn requirement(e: &Arc<dyn PhysicalExpr>) -> Option<Requirement> {
+    let b = e.downcast_ref::<BinaryExpr>()?;
+    if *b.op() != Operator::Eq {
+        return None;
+    }
+    let (call, value) = match (
+        b.left().downcast_ref::<ScalarFunctionExpr>(),
+        b.right().downcast_ref::<Literal>(),
+    ) {
+        (Some(c), Some(l)) => (c, l),
+        _ => (
+            b.right().downcast_ref::<ScalarFunctionExpr>()?,
+            b.left().downcast_ref::<Literal>()?,
+        ),
+    };
+    let value = match value.value() {
+        ScalarValue::Utf8(Some(v))
+        | ScalarValue::LargeUtf8(Some(v))
+        | ScalarValue::Utf8View(Some(v)) => v.clone(),
+        _ => return None,
+    };
+    match call.name() {
+        "upid_to_pod_name" | "_upid_to_podname_local_addr_fallback" => {
+            Some(Requirement::Pod(value))
+        }
+        "upid_to_service_name" => Some(Requirement::Service(value)),
+        "upid_to_node_name" => Some(Requirement::Node(value)),
+        _ => None,
+    }
 }
 
 fn rewrite(
     plan: Arc<dyn ExecutionPlan>,
     agents: &[Peer],
+    holdings: &BTreeMap<String, Holdings>,
     codec: &PxlCodec,
     fragments: &mut Vec<Arc<dyn ExecutionPlan>>,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     if is_local(&plan) {
+        let needs = requirements(&plan);
+        let (asked, skipped): (Vec<Peer>, Vec<Peer>) = agents.iter().cloned().partition(|a| {
+            holdings
+                .get(&a.id)
+                .is_none_or(|h| needs.iter().all(|r| r.met_by(h)))
+        });
+        let skipped: Vec<String> = skipped.into_iter().map(|p| p.id).collect();
         let plan = reduce_partials(plan)?;
         let merged = plan.output_partitioning().partition_count() <= 1;
         // Rows without columns (e.g. a count of a table) cannot cross Arrow
@@ -129,14 +222,10 @@ fn rewrite(
         let bytes = codec.encode(fragment.clone())?;
         let label = fragments.len();
         fragments.push(fragment.clone());
-        let gather: Arc<dyn ExecutionPlan> = Arc::new(GatherExec::new(
-            fragment.schema(),
-            bytes,
-            agents.to_vec(),
-            merged,
-            label,
-            None,
-        ));
+        let gather: Arc<dyn ExecutionPlan> = Arc::new(
+            GatherExec::new(fragment.schema(), bytes, asked, merged, label, None)
+                .with_skipped(skipped),
+        );
         return Ok(if padded {
             Arc::new(ProjectionExec::try_new(
                 Vec::<(Arc<dyn PhysicalExpr>, String)>::new(),
@@ -152,7 +241,7 @@ fn rewrite(
     }
     let new_children = children
         .into_iter()
-        .map(|c| rewrite(c, agents, codec, fragments))
+        .map(|c| rewrite(c, agents, holdings, codec, fragments))
         .collect::<Result<Vec<_>>>()?;
     plan.replace_children(
         new_children,

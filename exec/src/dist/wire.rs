@@ -32,6 +32,18 @@ pub struct Peer {
     pub addr: String,
 }
 
+/// What a PEM holds rows of: the values `upid_to_pod_name` (also through
+/// the local-address fallback of `df.ctx['pod']`), `upid_to_service_name`
+/// and `upid_to_node_name` take over its rows. The broker skips a PEM for a
+/// fragment that keeps only rows of a pod, service or node the PEM does not
+/// hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holdings {
+    pub pods: std::collections::BTreeSet<String>,
+    pub services: std::collections::BTreeSet<String>,
+    pub nodes: std::collections::BTreeSet<String>,
+}
+
 /// The header of a fragment ticket.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FragmentHeader {
@@ -82,6 +94,9 @@ pub enum Control {
         /// output.
         #[serde(default)]
         bytes_from_pems: u64,
+        /// PEMs not asked: they hold no rows the output's filters keep.
+        #[serde(default)]
+        skipped: std::collections::BTreeSet<String>,
     },
 }
 
@@ -211,6 +226,9 @@ pub mod actions {
         /// a change).
         #[serde(default)]
         pub metadata: Option<Metadata>,
+        /// What this PEM holds data of, when it knows (for pruning).
+        #[serde(default)]
+        pub holds: Option<Holdings>,
     }
 
     #[derive(Debug, Clone, Serialize, Deserialize)]
