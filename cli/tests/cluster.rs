@@ -118,6 +118,14 @@ fn datagen(dir: &Path) {
     );
 }
 
+/// A fresh directory with `pxl datagen --nodes 3` output in it.
+fn world(name: &str) -> PathBuf {
+    let tmp = std::env::temp_dir().join(format!("pxl-cluster-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    datagen(&tmp);
+    tmp
+}
+
 /// A JSON value with floats rounded to 9 significant digits (partial
 /// aggregation adds in a different order).
 fn normalize(v: &Value) -> Value {
@@ -345,9 +353,7 @@ fn stem(p: &Path) -> String {
 
 #[test]
 fn cluster_matches_single_process_and_reports_failures() {
-    let tmp = std::env::temp_dir().join(format!("pxl-cluster-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    datagen(&tmp);
+    let tmp = world("main");
     let dirs: Vec<PathBuf> = (1..=3).map(|i| tmp.join(format!("pem-{i}"))).collect();
 
     let broker = AgentProc::start("broker", "broker", None, None, &[]);
@@ -499,9 +505,7 @@ fn cluster_matches_single_process_and_reports_failures() {
 
 #[test]
 fn token_is_required_when_set() {
-    let tmp = std::env::temp_dir().join(format!("pxl-cluster-token-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    datagen(&tmp);
+    let tmp = world("token");
     let agent = AgentProc::start(
         "all",
         "solo",
@@ -603,9 +607,7 @@ fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
 /// memory limit says which setting to raise.
 #[test]
 fn mid_query_cancel_and_kill() {
-    let tmp = std::env::temp_dir().join(format!("pxl-cluster-mid-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    datagen(&tmp);
+    let tmp = world("mid");
     let dirs: Vec<PathBuf> = (1..=3).map(|i| tmp.join(format!("pem-{i}"))).collect();
     let broker = AgentProc::start("broker", "broker", None, None, &[]);
     let kelvin = AgentProc::start("kelvin", "kelvin", Some(&broker.addr), None, &[]);
@@ -756,9 +758,7 @@ fn mid_query_cancel_and_kill() {
 /// Mutual TLS between agents and TLS + token for the client.
 #[test]
 fn tls_cluster() {
-    let tmp = std::env::temp_dir().join(format!("pxl-cluster-tls-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    datagen(&tmp);
+    let tmp = world("tls");
     let certs = tmp.join("certs");
     let other = tmp.join("other-ca");
     for d in [&certs, &other] {
@@ -915,9 +915,7 @@ fn tls_cluster() {
 /// and says what would cross the network.
 #[test]
 fn explain_nodes_measures_what_crosses_the_network() {
-    let tmp = std::env::temp_dir().join(format!("pxl-cluster-explain-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    datagen(&tmp);
+    let tmp = world("explain");
     let data = tmp.join("pem-1");
     let out = pxl(&[
         "explain",
