@@ -8,7 +8,7 @@ use pxl_carnot::agent::Agent;
 use pxl_carnot::agent::config::{AgentConfig, FileConfig};
 use pxl_compiler::ir::{Op, Relation};
 use pxl_exec::ResultTable;
-use pxl_exec::dist::gather::{Dialer, flight_message, raw_do_get};
+use pxl_exec::dist::gather::{Dialer, flight_message, json_action, raw_do_get};
 use pxl_exec::dist::tls::{Tls, TlsFiles};
 use pxl_exec::dist::wire::actions::{self, AgentStatus};
 use pxl_exec::dist::wire::{Control, RunRequest, encode_run_ticket};
@@ -260,19 +260,7 @@ pub fn agents(args: &AgentsArgs) -> ExitCode {
                 .dialer(args.token.clone())?
                 .connect(&args.cluster, Duration::from_secs(5))
                 .await?;
-            let mut s = c
-                .do_action(Action {
-                    r#type: actions::AGENTS.into(),
-                    body: Default::default(),
-                })
-                .await
-                .map_err(|e| flight_message(&e))?;
-            let body = s
-                .next()
-                .await
-                .ok_or("the broker sent no answer")?
-                .map_err(|e| flight_message(&e))?;
-            serde_json::from_slice(&body).map_err(|e| e.to_string())
+            json_action(&mut c, actions::AGENTS, Default::default()).await
         })
     });
     match r {

@@ -4,6 +4,7 @@
 //! the same answer on the cluster as `pxl run` over the union of the three
 //! directories; agents that die must be reported, not hidden.
 
+use pxl_exec::dist::gather::json_action;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -186,6 +187,35 @@ fn tables(stdout: &[u8]) -> BTreeMap<String, Vec<String>> {
     tables_without(stdout, &[])
 }
 
+/// Runs `pxl run SCRIPT --format json --max-rows 0 EXTRA...` over the
+/// union of `dirs` and on the cluster at `broker`: (local, cluster). The
+/// exit statuses must agree.
+fn run_both(script: &str, extra: &[String], dirs: &[PathBuf], broker: &str) -> (Output, Output) {
+    let mut args: Vec<String> = ["run", script, "--format", "json", "--max-rows", "0"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().cloned());
+    let mut local_args = args.clone();
+    local_args.extend(data_args(dirs));
+    args.extend(["--cluster".to_string(), broker.to_string()]);
+    let run = |v: &[String]| {
+        let refs: Vec<&str> = v.iter().map(String::as_str).collect();
+        pxl(&refs)
+    };
+    let (local, remote) = (run(&local_args), run(&args));
+    assert_eq!(
+        local.status.success(),
+        remote.status.success(),
+        "{script}: local {:?} / cluster {:?}\nlocal: {}\ncluster: {}",
+        local.status,
+        remote.status,
+        String::from_utf8_lossy(&local.stderr),
+        String::from_utf8_lossy(&remote.stderr)
+    );
+    (local, remote)
+}
+
 fn data_args(dirs: &[PathBuf]) -> Vec<String> {
     dirs.iter()
         .flat_map(|d| ["--data".to_string(), d.to_string_lossy().to_string()])
@@ -210,42 +240,15 @@ fn compare_conformance_cases(broker: &str, dirs: &[PathBuf]) {
     assert!(cases.len() > 100, "{} cases", cases.len());
     let mut exact = 0;
     for case in &cases {
-        let mut args = vec![
-            "run".to_string(),
-            case.to_string_lossy().to_string(),
-            "--now".into(),
-            END.into(),
-            "--format".into(),
-            "json".into(),
-            "--max-rows".into(),
-            "0".into(),
-        ];
+        let mut extra = vec!["--now".to_string(), END.to_string()];
         let arg_file = std::fs::read_to_string(root.join(format!("{}.args", stem(case))));
         for line in arg_file.iter().flat_map(|t| t.lines()) {
             if !line.trim().is_empty() {
-                args.extend(["--arg".to_string(), line.to_string()]);
+                extra.extend(["--arg".to_string(), line.to_string()]);
             }
         }
-        let mut local_args = args.clone();
-        local_args.extend(data_args(dirs));
-        let mut remote_args = args;
-        remote_args.extend(["--cluster".to_string(), broker.to_string()]);
-        let run = |v: &[String]| {
-            let refs: Vec<&str> = v.iter().map(String::as_str).collect();
-            pxl(&refs)
-        };
-        let local = run(&local_args);
-        let remote = run(&remote_args);
         let name = stem(case);
-        assert_eq!(
-            local.status.success(),
-            remote.status.success(),
-            "{name}: local {:?} / cluster {:?}\nlocal: {}\ncluster: {}",
-            local.status,
-            remote.status,
-            String::from_utf8_lossy(&local.stderr),
-            String::from_utf8_lossy(&remote.stderr)
-        );
+        let (local, remote) = run_both(&case.to_string_lossy(), &extra, dirs, broker);
         let (l, r) = (tables(&local.stdout), tables(&remote.stdout));
         if l == r {
             exact += 1;
@@ -315,24 +318,12 @@ fn pruning_by_pod(broker: &str, dirs: &[PathBuf], tmp: &Path) {
         ),
     )
     .unwrap();
-    let mut args = vec![
-        "run".to_string(),
-        script.to_string_lossy().to_string(),
-        "--now".into(),
-        END.into(),
-        "--format".into(),
-        "json".into(),
-        "--max-rows".into(),
-        "0".into(),
-    ];
-    let mut local_args = args.clone();
-    local_args.extend(data_args(dirs));
-    args.extend(["--cluster".to_string(), broker.to_string()]);
-    let run = |v: &[String]| {
-        let refs: Vec<&str> = v.iter().map(String::as_str).collect();
-        pxl(&refs)
-    };
-    let (local, remote) = (run(&local_args), run(&args));
+    let (local, remote) = run_both(
+        &script.to_string_lossy(),
+        &["--now".to_string(), END.to_string()],
+        dirs,
+        broker,
+    );
     let err = String::from_utf8_lossy(&remote.stderr);
     assert!(remote.status.success(), "{err}");
     assert!(
@@ -382,29 +373,7 @@ fn cluster_matches_single_process_and_reports_failures() {
     assert!(scripts.len() >= 10, "{scripts:?}");
     let mut compared = 0;
     for s in &scripts {
-        let mut local_args = vec!["run", s.as_str(), "--format", "json", "--max-rows", "0"];
-        let data = data_args(&dirs);
-        local_args.extend(data.iter().map(String::as_str));
-        let local = pxl(&local_args);
-        let remote = pxl(&[
-            "run",
-            s,
-            "--cluster",
-            &broker.addr,
-            "--format",
-            "json",
-            "--max-rows",
-            "0",
-        ]);
-        assert_eq!(
-            local.status.success(),
-            remote.status.success(),
-            "{s}: local {:?} / cluster {:?}\nlocal: {}\ncluster: {}",
-            local.status,
-            remote.status,
-            String::from_utf8_lossy(&local.stderr),
-            String::from_utf8_lossy(&remote.stderr)
-        );
+        let (local, remote) = run_both(s, &[], &dirs, &broker.addr);
         if !local.status.success() {
             continue;
         }
@@ -560,7 +529,6 @@ fn agent_settings_are_checked_before_listening() {
 
 /// The queries an agent is running, from the agent itself (`health`).
 fn running_on(addr: &str) -> Result<Vec<String>, String> {
-    use futures::StreamExt;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -569,27 +537,13 @@ fn running_on(addr: &str) -> Result<Vec<String>, String> {
         let mut c = pxl_exec::dist::Dialer::default()
             .connect(addr, Duration::from_secs(5))
             .await?;
-        let mut s = c
-            .do_action(arrow_flight::Action {
-                r#type: pxl_exec::dist::wire::actions::HEALTH.into(),
-                body: Default::default(),
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        let body = s
-            .next()
-            .await
-            .ok_or("no answer")?
-            .map_err(|e| e.to_string())?;
-        let v: Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
-        Ok(v["running"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|q| q.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default())
+        let h: pxl_exec::dist::wire::actions::Health = json_action(
+            &mut c,
+            pxl_exec::dist::wire::actions::HEALTH,
+            Default::default(),
+        )
+        .await?;
+        Ok(h.running)
     })
 }
 
@@ -890,13 +844,13 @@ fn tls_cluster() {
                 .connect(&addr, Duration::from_secs(5))
                 .await
                 .unwrap();
-            c.do_action(arrow_flight::Action {
-                r#type: pxl_exec::dist::wire::actions::REGISTER.into(),
-                body: b"{}".to_vec().into(),
-            })
+            json_action::<Value>(
+                &mut c,
+                pxl_exec::dist::wire::actions::REGISTER,
+                b"{}".to_vec().into(),
+            )
             .await
             .err()
-            .map(|e| e.to_string())
             .unwrap_or_default()
         })
     };

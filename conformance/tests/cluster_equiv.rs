@@ -18,7 +18,7 @@ use pxl_conformance::NOW_NS;
 use pxl_conformance::exec::{ROWS, SEED, format_tables, run_tables};
 use pxl_exec::ResultTable;
 use pxl_exec::dist::Dialer;
-use pxl_exec::dist::gather::raw_do_get;
+use pxl_exec::dist::gather::{json_action, raw_do_get};
 use pxl_exec::dist::wire::{Control, RunRequest, encode_run_ticket};
 use std::path::Path;
 use std::sync::OnceLock;
@@ -313,20 +313,12 @@ fn cluster() -> &'static Cluster {
                 let mut c = Dialer::default()
                     .connect(&broker, Duration::from_secs(5))
                     .await?;
-                let mut s = c
-                    .do_action(arrow_flight::Action {
-                        r#type: pxl_exec::dist::wire::actions::AGENTS.into(),
-                        body: Default::default(),
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let body = s
-                    .next()
-                    .await
-                    .ok_or("no answer")?
-                    .map_err(|e| e.to_string())?;
-                let list: Vec<pxl_exec::dist::wire::actions::AgentStatus> =
-                    serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+                let list: Vec<pxl_exec::dist::wire::actions::AgentStatus> = json_action(
+                    &mut c,
+                    pxl_exec::dist::wire::actions::AGENTS,
+                    Default::default(),
+                )
+                .await?;
                 Ok::<usize, String>(list.len())
             });
             if n.as_ref().is_ok_and(|n| *n == 4) {

@@ -38,7 +38,7 @@ use futures::{StreamExt, TryStreamExt};
 use parking_lot::{Mutex, RwLock};
 use pxl_compiler::script::ScriptInput;
 use pxl_compiler::{CompileOptions, Severity};
-use pxl_exec::dist::gather::{Dialer, flight_message, is_unavailable, raw_do_get};
+use pxl_exec::dist::gather::{Dialer, flight_message, is_unavailable, json_action, raw_do_get};
 use pxl_exec::dist::wire::actions::{self, AgentInfo, Health, RegisterReply, Role, TableSize};
 use pxl_exec::dist::wire::{
     Control, FragmentHeader, Holdings, Peer, RunRequest, TicketKind, decode_ticket,
@@ -725,19 +725,7 @@ async fn heartbeats(inner: Arc<Inner>) {
             }
             let c = client.as_mut().ok_or("no client")?;
             let body = serde_json::to_vec(&info).map_err(|e| e.to_string())?;
-            let mut answers = c
-                .do_action(Action {
-                    r#type: actions::REGISTER.into(),
-                    body: body.into(),
-                })
-                .await
-                .map_err(|e| flight_message(&e))?;
-            let first = answers
-                .next()
-                .await
-                .ok_or("empty answer")?
-                .map_err(|e| flight_message(&e))?;
-            serde_json::from_slice(&first).map_err(|e| e.to_string())
+            json_action(c, actions::REGISTER, body.into()).await
         }
         .await;
         match r {

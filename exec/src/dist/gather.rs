@@ -153,6 +153,27 @@ impl Dialer {
     }
 }
 
+/// A `DoAction` whose answer is one JSON message (every agent action).
+pub async fn json_action<T: serde::de::DeserializeOwned>(
+    client: &mut arrow_flight::FlightClient,
+    action: &str,
+    body: Bytes,
+) -> std::result::Result<T, String> {
+    let mut answers = client
+        .do_action(arrow_flight::Action {
+            r#type: action.into(),
+            body,
+        })
+        .await
+        .map_err(|e| flight_message(&e))?;
+    let first = answers
+        .next()
+        .await
+        .ok_or_else(|| format!("no answer to `{action}`"))?
+        .map_err(|e| flight_message(&e))?;
+    serde_json::from_slice(&first).map_err(|e| format!("bad answer to `{action}`: {e}"))
+}
+
 /// A raw `DoGet` (FlightData as sent, not decoded) with the client's
 /// headers (the bearer token).
 pub async fn raw_do_get(
