@@ -3,6 +3,9 @@
 use super::{Evaluator, Value};
 use crate::diagnostic::{Diagnostic, closest};
 use crate::span::Span;
+use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 #[derive(Debug, Clone)]
 pub(crate) struct Param {
@@ -11,6 +14,21 @@ pub(crate) struct Param {
     pub default: Option<String>,
     /// `**kwargs`: collects every unknown keyword argument.
     pub kwargs: bool,
+}
+
+/// The parameters of a stdlib signature, parsed once per thread.
+pub(crate) fn stdlib_params(text: &'static str) -> Rc<[Param]> {
+    thread_local! {
+        static PARSED: RefCell<FxHashMap<&'static str, Rc<[Param]>>> = RefCell::default();
+    }
+    PARSED.with(|cache| {
+        Rc::clone(
+            cache
+                .borrow_mut()
+                .entry(text)
+                .or_insert_with(|| parse_params(text).into()),
+        )
+    })
 }
 
 /// Parse a stdlib parameter list: `"table, select=[], start_time=None"`.
@@ -181,8 +199,7 @@ impl Evaluator {
                     spans.push(s);
                 }
                 None => {
-                    let d = p.default.clone().unwrap_or_default();
-                    values.push(self.eval_default(&d, call));
+                    values.push(self.eval_default(p.default.as_deref().unwrap_or(""), call));
                     spans.push(call);
                 }
             }

@@ -836,16 +836,16 @@ impl Evaluator {
             static DEFAULTS: RefCell<HashMap<String, Option<Expr>>> = RefCell::new(HashMap::default());
         }
         let cached = DEFAULTS.with(|d| {
-            d.borrow_mut()
-                .entry(source.to_string())
-                .or_insert_with(|| {
-                    let parsed = crate::syntax::parse(&format!("{source}\n"));
-                    match parsed.module.body.into_iter().next().map(|s| s.kind) {
-                        Some(StmtKind::Expr(e)) if parsed.diagnostics.is_empty() => Some(e),
-                        _ => None,
-                    }
-                })
-                .clone()
+            if let Some(e) = d.borrow().get(source) {
+                return e.clone();
+            }
+            let parsed = crate::syntax::parse(&format!("{source}\n"));
+            let e = match parsed.module.body.into_iter().next().map(|s| s.kind) {
+                Some(StmtKind::Expr(e)) if parsed.diagnostics.is_empty() => Some(e),
+                _ => None,
+            };
+            d.borrow_mut().insert(source.to_string(), e.clone());
+            e
         });
         match cached {
             Some(mut e) => {

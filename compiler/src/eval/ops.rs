@@ -1,6 +1,6 @@
 //! Operators, attribute access, subscripts and calls on compile-time values.
 
-use super::binding::parse_params;
+use super::binding::stdlib_params;
 use super::value::{LambdaFn, Object, UKind, UNode};
 use super::{Evaluator, ModuleKind, Scope, Value, method_spec, module_function, registry_function};
 use crate::diagnostic::{Diagnostic, closest};
@@ -376,14 +376,14 @@ impl Evaluator {
         match f {
             Value::Error => Value::Error,
             Value::Builtin(spec) => {
-                let params = parse_params(spec.params);
+                let params = stdlib_params(spec.params);
                 let Some(bound) = self.bind_full(spec.path, &params, args, span) else {
                     return Value::Error;
                 };
                 self.call_builtin(spec, bound, span)
             }
             Value::Method { recv, spec } => {
-                let params = parse_params(spec.params);
+                let params = stdlib_params(spec.params);
                 let name = spec.path.rsplit('.').next().unwrap_or(spec.path);
                 let Some(bound) = self.bind_full(name, &params, args, span) else {
                     return Value::Error;

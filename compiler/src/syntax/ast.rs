@@ -30,8 +30,8 @@ pub enum StmtKind {
         value: Expr,
     },
     AugAssign {
-        target: Expr,
-        value: Expr,
+        target: Box<Expr>,
+        value: Box<Expr>,
     },
     /// `import a.b as c` (one or several names).
     Import(Vec<ImportName>),
@@ -78,8 +78,10 @@ pub struct FunctionDef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Parameter {
     pub name: Ident,
-    pub annotation: Option<Expr>,
-    pub default: Option<Expr>,
+    // Boxed, like the rarer statement kinds, to keep the parser's
+    // symbols small: every shift and reduce moves one.
+    pub annotation: Option<Box<Expr>>,
+    pub default: Option<Box<Expr>>,
     /// 1 for `*args`, 2 for `**kwargs`.
     pub star: u8,
     pub span: Span,

@@ -110,6 +110,11 @@ impl ParseCtx {
         );
     }
 
+    /// Builds the tree of an operator chain read by the grammar.
+    pub(crate) fn climb(&mut self, pieces: Vec<Piece>) -> Expr {
+        build(self, pieces)
+    }
+
     pub(crate) fn string(&mut self, parts: &[&str], start: usize) -> ExprKind {
         let mut out = String::new();
         let mut offset = start;
@@ -155,6 +160,10 @@ impl ParseCtx {
 }
 
 fn unescape(s: &str, out: &mut String) {
+    if !s.contains('\\') {
+        out.push_str(s);
+        return;
+    }
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         if c != '\\' {
@@ -346,16 +355,224 @@ pub(crate) fn tuple(items: Vec<Expr>, l: usize, r: usize) -> Expr {
     expr(ExprKind::Tuple(items), l, r)
 }
 
-pub(crate) fn binop(op: BinOp, a: Expr, b: Expr, l: usize, r: usize) -> Expr {
-    expr(
-        ExprKind::BinOp {
-            op,
-            left: Box::new(a),
-            right: Box::new(b),
-        },
-        l,
-        r,
-    )
+/// One piece of an operator chain, in source order.
+#[derive(Debug)]
+pub(crate) enum Piece {
+    /// An operand with the byte range of its source text (parentheses
+    /// included), which is where the spans of the nodes built on it start
+    /// and end.
+    Operand(Expr, usize, usize),
+    /// A prefix operator and where it starts.
+    Prefix(UnaryOp, usize),
+    Infix(Infix),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Infix {
+    Or,
+    And,
+    Cmp(CmpOp),
+    Bin(BinOp),
+}
+
+// Python's precedence levels, loosest first.
+const OR: u8 = 1;
+const AND: u8 = 2;
+const NOT: u8 = 3;
+const CMP: u8 = 4;
+const BITWISE: u8 = 5;
+const ADD: u8 = 6;
+const MUL: u8 = 7;
+const UNARY: u8 = 8;
+const POW: u8 = 9;
+
+impl Infix {
+    fn level(self) -> u8 {
+        match self {
+            Infix::Or => OR,
+            Infix::And => AND,
+            Infix::Cmp(_) => CMP,
+            Infix::Bin(op) => match op {
+                BinOp::BitOr | BinOp::BitXor | BinOp::BitAnd | BinOp::LShift | BinOp::RShift => {
+                    BITWISE
+                }
+                BinOp::Add | BinOp::Sub => ADD,
+                BinOp::Mul | BinOp::Div | BinOp::Mod | BinOp::FloorDiv | BinOp::MatMul => MUL,
+                BinOp::Pow => POW,
+            },
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn chain_start(
+    a: Expr,
+    la: usize,
+    ra: usize,
+    op: Infix,
+    prefixes: Vec<Piece>,
+    b: Expr,
+    lb: usize,
+    rb: usize,
+) -> Vec<Piece> {
+    let mut v = Vec::with_capacity(3 + prefixes.len());
+    v.push(Piece::Operand(a, la, ra));
+    chain_push(&mut v, op, prefixes, b, lb, rb);
+    v
+}
+
+pub(crate) fn chain_push(
+    v: &mut Vec<Piece>,
+    op: Infix,
+    prefixes: Vec<Piece>,
+    b: Expr,
+    l: usize,
+    r: usize,
+) {
+    v.push(Piece::Infix(op));
+    v.extend(prefixes);
+    v.push(Piece::Operand(b, l, r));
+}
+
+/// A built operand: the expression, the byte range of its source text, and
+/// whether it is a comparison this chain built (which a further comparison
+/// extends: `a < b < c` is one chain, as in Python).
+struct Operand {
+    expr: Expr,
+    l: usize,
+    r: usize,
+    chain: bool,
+}
+
+/// An operator waiting for its right operand.
+enum Pending {
+    Prefix(UnaryOp, usize),
+    Infix(Infix),
+}
+
+impl Pending {
+    /// Whether this operator takes its operands before `next` (of `level`)
+    /// may: it binds tighter, or as tightly and associates to the left.
+    fn binds_before(&self, next: Infix) -> bool {
+        let level = next.level();
+        match self {
+            Pending::Prefix(op, _) => prefix_level(*op) > level,
+            Pending::Infix(op) => op.level() > level || (op.level() == level && level != POW),
+        }
+    }
+}
+
+fn prefix_level(op: UnaryOp) -> u8 {
+    if op == UnaryOp::Not { NOT } else { UNARY }
+}
+
+/// Operator precedence by shunting-yard, without recursion: the longest
+/// chains (`MAX_STATEMENT_OPERATORS` operators) fit any thread's stack.
+fn build(ctx: &mut ParseCtx, pieces: Vec<Piece>) -> Expr {
+    let mut operands: Vec<Operand> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Operand(expr, l, r) => operands.push(Operand {
+                expr,
+                l,
+                r,
+                chain: false,
+            }),
+            Piece::Prefix(op, l) => {
+                if op == UnaryOp::Not
+                    && matches!(pending.last(), Some(Pending::Prefix(sign, _)) if prefix_level(*sign) > NOT)
+                {
+                    let at = Span::new(l, l + 3);
+                    ctx.diagnostics.push(
+                        Diagnostic::error("E0004", at, "unexpected `not`")
+                            .label(at, "`not` cannot be the operand of a sign")
+                            .help("put `not` and what it negates in parentheses"),
+                    );
+                }
+                pending.push(Pending::Prefix(op, l));
+            }
+            Piece::Infix(op) => {
+                while pending.last().is_some_and(|p| p.binds_before(op)) {
+                    if let Some(p) = pending.pop() {
+                        apply(p, &mut operands);
+                    }
+                }
+                pending.push(Pending::Infix(op));
+            }
+        }
+    }
+    while let Some(p) = pending.pop() {
+        apply(p, &mut operands);
+    }
+    // The grammar makes every chain alternate operands and operators, so
+    // exactly one operand is left.
+    operands
+        .pop()
+        .map_or_else(|| expr(ExprKind::Error, 0, 0), |o| o.expr)
+}
+
+fn apply(op: Pending, operands: &mut Vec<Operand>) {
+    let Some(right) = operands.pop() else { return };
+    let built = match op {
+        Pending::Prefix(op, l) => {
+            let kind = ExprKind::UnaryOp {
+                op,
+                operand: Box::new(right.expr),
+            };
+            Operand {
+                expr: expr(kind, l, right.r),
+                l,
+                r: right.r,
+                chain: false,
+            }
+        }
+        Pending::Infix(op) => {
+            let Some(left) = operands.pop() else {
+                operands.push(right);
+                return;
+            };
+            let (l, r, left_chain) = (left.l, right.r, left.chain);
+            let (kind, chain) = match op {
+                Infix::Cmp(cmp) => {
+                    let Expr { kind, span } = left.expr;
+                    let (first, mut ops) = match kind {
+                        ExprKind::Compare { left, ops } if left_chain => (left, ops),
+                        kind => (Box::new(Expr { kind, span }), Vec::new()),
+                    };
+                    ops.push((cmp, right.expr));
+                    (ExprKind::Compare { left: first, ops }, true)
+                }
+                Infix::Or | Infix::And => (
+                    ExprKind::BoolOp {
+                        op: if matches!(op, Infix::Or) {
+                            BoolOp::Or
+                        } else {
+                            BoolOp::And
+                        },
+                        left: Box::new(left.expr),
+                        right: Box::new(right.expr),
+                    },
+                    false,
+                ),
+                Infix::Bin(op) => (
+                    ExprKind::BinOp {
+                        op,
+                        left: Box::new(left.expr),
+                        right: Box::new(right.expr),
+                    },
+                    false,
+                ),
+            };
+            Operand {
+                expr: expr(kind, l, r),
+                l,
+                r,
+                chain,
+            }
+        }
+    };
+    operands.push(built);
 }
 
 pub(crate) fn number(text: &str) -> ExprKind {
