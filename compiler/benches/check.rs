@@ -17,11 +17,13 @@ use std::time::{Duration, Instant};
 
 const REALISTIC: &str = include_str!("data/realistic.pxl");
 
-fn opts() -> CompileOptions {
+/// `analysis: false` is what `pxl check` and `pxl run` compile with;
+/// `analysis: true` adds the editor's symbol table, as `pxl lsp` does.
+fn opts(analysis: bool) -> CompileOptions {
     CompileOptions {
         args: Vec::new(),
         now_ns: 1_700_000_000_000_000_000,
-        analysis: true,
+        analysis,
     }
 }
 
@@ -49,7 +51,7 @@ fn corpus() -> Vec<(String, Option<String>)> {
 
 fn check_corpus(corpus: &[(String, Option<String>)]) {
     for (pxl, vis) in corpus {
-        black_box(check_script(pxl, vis.as_deref(), &opts()));
+        black_box(check_script(pxl, vis.as_deref(), &opts(false)));
     }
 }
 
@@ -88,7 +90,10 @@ fn main() {
     let corpus = corpus();
     let mut c = Criterion::default().configure_from_args();
     c.bench_function("check realistic 457-line script", |b| {
-        b.iter(|| check_source(black_box(REALISTIC), &opts()))
+        b.iter(|| check_source(black_box(REALISTIC), &opts(false)))
+    });
+    c.bench_function("check realistic 457-line script, editor analysis", |b| {
+        b.iter(|| check_source(black_box(REALISTIC), &opts(true)))
     });
     c.bench_function(
         &format!("check conformance ok/ corpus ({} scripts)", corpus.len()),
@@ -107,13 +112,20 @@ fn main() {
         .collect();
     corpus_files.sort();
     let ours = median(201, || {
-        black_box(check_source(REALISTIC, &opts()));
+        black_box(check_source(REALISTIC, &opts(false)));
+    });
+    let ours_editor = median(201, || {
+        black_box(check_source(REALISTIC, &opts(true)));
     });
     let ours_corpus = median(21, || check_corpus(&corpus));
     println!("\n== ratios (median, this run) ==");
     println!(
         "pxl check, realistic script: {:.3} ms (target < 1 ms)",
         ours.as_secs_f64() * 1e3
+    );
+    println!(
+        "same with the editor's symbol table (pxl lsp): {:.3} ms",
+        ours_editor.as_secs_f64() * 1e3
     );
     println!(
         "pxl check, ok/ corpus ({} scripts): {:.2} ms (target < 100 ms)",

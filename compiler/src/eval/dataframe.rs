@@ -1142,7 +1142,13 @@ impl Evaluator {
         if let Some(s) = &self.pxviews {
             return s.clone();
         }
-        let parsed = crate::syntax::parse(pxl_stdlib::PXVIEWS_SOURCE);
+        thread_local! {
+            /// The library's tree, parsed once per thread: its functions
+            /// share their definitions with it.
+            static PARSED: Rc<crate::syntax::Parsed> =
+                Rc::new(crate::syntax::parse(pxl_stdlib::PXVIEWS_SOURCE));
+        }
+        let parsed = PARSED.with(Rc::clone);
         let scope = Rc::new(RefCell::new(Scope::default()));
         self.pxviews = Some(scope.clone());
         let before = self.diags.len();

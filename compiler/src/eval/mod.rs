@@ -538,7 +538,7 @@ impl Evaluator {
         }
     }
 
-    fn define(&mut self, def: &ast::FunctionDef, scope: &Rc<RefCell<Scope>>) {
+    fn define(&mut self, def: &Arc<ast::FunctionDef>, scope: &Rc<RefCell<Scope>>) {
         self.report_unsupported(&def.body);
         for p in &def.params {
             if p.default.is_some() {
@@ -565,7 +565,7 @@ impl Evaluator {
             .map(|p| p.annotation.as_ref().map(|a| self.eval(a, scope)))
             .collect();
         let f = Rc::new(UserFn {
-            def: Rc::new(def.clone()),
+            def: Arc::clone(def),
             scope: scope.clone(),
             annotations,
             library: self.defining_library,

@@ -99,7 +99,7 @@ impl ModuleKind {
 /// A function defined with `def` (or a lambda in an agg spec).
 #[derive(Debug)]
 pub(crate) struct UserFn {
-    pub def: Rc<FunctionDef>,
+    pub def: std::sync::Arc<FunctionDef>,
     pub scope: Rc<RefCell<Scope>>,
     /// Evaluated annotation of each parameter (for vis.json argument conversion).
     pub annotations: Vec<Option<Value>>,

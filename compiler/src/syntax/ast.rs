@@ -41,7 +41,8 @@ pub enum StmtKind {
         module: Option<DottedName>,
         names: Vec<ImportName>,
     },
-    Def(Box<FunctionDef>),
+    /// Shared, so that a function value refers to its definition without a copy.
+    Def(std::sync::Arc<FunctionDef>),
     Return(Option<Expr>),
     /// A statement PxL does not support (`if`, `for`, `pass`, `class` ...),
     /// named by its keyword; nested statements are kept for the symbol table.
