@@ -11,6 +11,7 @@ use pxl_stdlib::functions::{CompileTimeSpec, Function, TypeObject};
 use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// Deepest compile-time expression tree the compiler builds.
 pub const MAX_EXPR_DEPTH: usize = 200;
@@ -99,7 +100,7 @@ impl ModuleKind {
 /// A function defined with `def` (or a lambda in an agg spec).
 #[derive(Debug)]
 pub(crate) struct UserFn {
-    pub def: std::sync::Arc<FunctionDef>,
+    pub def: Arc<FunctionDef>,
     pub scope: Rc<RefCell<Scope>>,
     /// Evaluated annotation of each parameter (for vis.json argument conversion).
     pub annotations: Vec<Option<Value>>,

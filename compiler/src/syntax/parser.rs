@@ -110,11 +110,6 @@ impl ParseCtx {
         );
     }
 
-    /// Builds the tree of an operator chain read by the grammar.
-    pub(crate) fn climb(&mut self, pieces: Vec<Piece>) -> Expr {
-        build(self, pieces)
-    }
-
     pub(crate) fn string(&mut self, parts: &[&str], start: usize) -> ExprKind {
         let mut out = String::new();
         let mut offset = start;
@@ -404,23 +399,7 @@ impl Infix {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn chain_start(
-    a: Expr,
-    la: usize,
-    ra: usize,
-    op: Infix,
-    prefixes: Vec<Piece>,
-    b: Expr,
-    lb: usize,
-    rb: usize,
-) -> Vec<Piece> {
-    let mut v = Vec::with_capacity(3 + prefixes.len());
-    v.push(Piece::Operand(a, la, ra));
-    chain_push(&mut v, op, prefixes, b, lb, rb);
-    v
-}
-
+/// Appends `op`, the prefixes of its right operand and the operand to a chain.
 pub(crate) fn chain_push(
     v: &mut Vec<Piece>,
     op: Infix,
@@ -466,9 +445,10 @@ fn prefix_level(op: UnaryOp) -> u8 {
     if op == UnaryOp::Not { NOT } else { UNARY }
 }
 
-/// Operator precedence by shunting-yard, without recursion: the longest
-/// chains (`MAX_STATEMENT_OPERATORS` operators) fit any thread's stack.
-fn build(ctx: &mut ParseCtx, pieces: Vec<Piece>) -> Expr {
+/// The tree of an operator chain read by the grammar, by precedence
+/// (shunting-yard, without recursion: the longest chains,
+/// `MAX_STATEMENT_OPERATORS` operators, fit any thread's stack).
+pub(crate) fn chain_tree(ctx: &mut ParseCtx, pieces: Vec<Piece>) -> Expr {
     let mut operands: Vec<Operand> = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
     for piece in pieces {

@@ -334,7 +334,7 @@ impl Accumulator for QuantilesAccumulator {
         let mut digests = Vec::with_capacity(states.len() + 1);
         for row in 0..states.len() {
             if states.is_null(row) {
-                continue;
+                return exec_err!("malformed quantiles state in row {row}: null");
             }
             match decode_digest(states.value(row)) {
                 Ok(d) => digests.push(d),
