@@ -34,6 +34,12 @@ df = df.groupby('req_path').agg(
 px.display(df)
 ";
 
+const COUNT_ALL: &str = "import px
+df = px.DataFrame(table='http_events', start_time='-1h')
+df = df.agg(n=('latency', px.count))
+px.display(df)
+";
+
 const FILTERED_ROWS: &str = "import px
 df = px.DataFrame(table='http_events', start_time='-1h')
 df = df[df.resp_status >= 200]
@@ -71,8 +77,9 @@ fn agent(role: &str, id: &str, broker: Option<&str>, data: Option<&Path>) -> (Ag
     (Agent::start(cfg).expect("agent"), listen)
 }
 
-/// Runs a script on the cluster: (rows, bytes PEM → Kelvin).
-async fn run(broker: &str, pxl: &str) -> (usize, u64) {
+/// Runs a script on the cluster: (rows, bytes PEM → Kelvin, agents whose
+/// data is missing from the result).
+async fn run(broker: &str, pxl: &str) -> (usize, u64, Vec<String>) {
     let mut client = Dialer::default()
         .connect(broker, Duration::from_secs(5))
         .await
@@ -90,19 +97,72 @@ async fn run(broker: &str, pxl: &str) -> (usize, u64) {
     let mut dec = arrow_flight::decode::FlightDataDecoder::new(
         stream.map(|r| r.map_err(arrow_flight::error::FlightError::from)),
     );
-    let (mut rows, mut bytes) = (0, 0);
+    let (mut rows, mut bytes, mut missing) = (0, 0, Vec::new());
     while let Some(d) = dec.next().await {
         let d = d.expect("stream");
         if let Some(Control::End {
-            bytes_from_pems, ..
+            bytes_from_pems,
+            missing: m,
+            ..
         }) = Control::from_app_metadata(&d.app_metadata())
         {
             bytes += bytes_from_pems;
+            missing.extend(m.into_iter().map(|(agent, why)| format!("{agent}: {why}")));
         }
         if let arrow_flight::decode::DecodedPayload::RecordBatch(b) = d.payload {
             rows += b.num_rows();
         }
     }
+    (rows, bytes, missing)
+}
+
+/// The number of `http_events` rows the cluster answers for.
+async fn count_all(broker: &str) -> (i64, Vec<String>) {
+    let mut client = Dialer::default()
+        .connect(broker, Duration::from_secs(5))
+        .await
+        .expect("connect");
+    let req = RunRequest {
+        query: "bench-count".into(),
+        name: "bench-count".into(),
+        pxl: COUNT_ALL.into(),
+        now_ns: Some(END_NS),
+        ..RunRequest::default()
+    };
+    // Before the PEMs register, the broker refuses the query.
+    let stream = match raw_do_get(&mut client, encode_run_ticket(&req)).await {
+        Ok(s) => s,
+        Err(e) => return (0, vec![e.to_string()]),
+    };
+    let mut dec = arrow_flight::decode::FlightDataDecoder::new(
+        stream.map(|r| r.map_err(arrow_flight::error::FlightError::from)),
+    );
+    let (mut n, mut missing) = (0, Vec::new());
+    while let Some(d) = dec.next().await {
+        let d = d.expect("stream");
+        if let Some(Control::End { missing: m, .. }) = Control::from_app_metadata(&d.app_metadata())
+        {
+            missing.extend(m.into_keys());
+        }
+        if let arrow_flight::decode::DecodedPayload::RecordBatch(b) = d.payload {
+            use datafusion::arrow::array::AsArray;
+            let col = b
+                .column(0)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            n += col.iter().flatten().sum::<i64>();
+        }
+    }
+    (n, missing)
+}
+
+/// Runs a script, failing the benchmark when some PEM's data is missing:
+/// a figure measured on two of the three PEMs is not the figure.
+async fn run_all(broker: &str, pxl: &str) -> (usize, u64) {
+    let (rows, bytes, missing) = run(broker, pxl).await;
+    assert!(
+        missing.is_empty(),
+        "agents missing from the result: {missing:?}"
+    );
     (rows, bytes)
 }
 
@@ -183,10 +243,24 @@ fn main() {
             let (pem, _) = agent("pem", &format!("pem-{i}"), Some(&broker_addr), Some(&d));
             tokio::spawn(pem.serve(std::future::pending()));
         }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Wait until all three PEMs have registered and answer with all
+        // their rows (loading 1M rows each takes a while in a debug build).
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let (n, missing) = count_all(&broker_addr).await;
+            if missing.is_empty() && n == 3 * rows as i64 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "PEMs not ready: {n} of {} rows, missing {missing:?}",
+                3 * rows
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
 
-        let (groups, agg_bytes) = run(&broker_addr, GROUP_BY).await;
-        let (filtered, row_bytes) = run(&broker_addr, FILTERED_ROWS).await;
+        let (groups, agg_bytes) = run_all(&broker_addr, GROUP_BY).await;
+        let (filtered, row_bytes) = run_all(&broker_addr, FILTERED_ROWS).await;
         let ratio = agg_bytes as f64 / row_bytes.max(1) as f64;
         println!(
             "bytes PEM->Kelvin: group-by {agg_bytes} B ({groups} groups) vs filtered rows \
@@ -198,7 +272,7 @@ fn main() {
         let mut cluster = Vec::new();
         for _ in 0..iters {
             let t = Instant::now();
-            let (n, _) = run(&broker_addr, GROUP_BY).await;
+            let (n, _) = run_all(&broker_addr, GROUP_BY).await;
             cluster.push(t.elapsed());
             assert_eq!(n, groups);
         }
