@@ -481,7 +481,7 @@ impl Inner {
                 bytes_from_pems: query.bytes_in(),
                 skipped: query.skipped(),
             }
-            .to_flight_data(&schema))
+            .to_flight_data())
         });
         Ok(encoded
             .chain(end)

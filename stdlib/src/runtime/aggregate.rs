@@ -124,54 +124,109 @@ struct QuantilesAccumulator {
     at: Option<f64>,
 }
 
-/// Low bits of a mean's f32 key that are not shipped.
-const MEAN_SHIFT: u32 = 8;
+/// Significant bits kept of a centroid mean (f32 has 24).
+const MEAN_BITS: u32 = 12;
+/// Low bits of a mean's f32 order key that are not shipped.
+const MEAN_SHIFT: u32 = 24 - MEAN_BITS;
+/// Width of a shipped mean key.
+const KEY_BITS: u32 = 32 - MEAN_SHIFT;
+/// Significant bits of a shipped weight step (see [`weight_code`]).
+const WEIGHT_BITS: u32 = 7;
 /// Version byte of [`encode_digest`]'s format.
-const DIGEST_FORMAT: u8 = 1;
-/// Flag: every centroid weight is a whole number, written as a varint.
+const DIGEST_FORMAT: u8 = 2;
+/// Flag: every centroid weight is a whole number.
 const WHOLE_WEIGHTS: u8 = 1;
 
-/// The digest as partial aggregation ships it between nodes: about a third
-/// of DataFusion's own state (six columns with a list of f64 pairs), since
-/// this is most of what a PEM sends for a group-by with quantiles.
+/// The digest as partial aggregation ships it between nodes. It is most
+/// of what a PEM sends for a group-by with quantiles (DataFusion's own
+/// state is six columns with a list of f64 pairs, about 1.6 KB for a full
+/// digest; this is about 245 bytes).
 ///
-/// - the format byte, a flags byte, varint `max_size` and centroid count;
-/// - sum, count, min and max as f64, exactly;
-/// - centroid means rounded to 16 significant bits (within 1 part in 65,536
-///   of the mean, exact for zero and small whole numbers; a digest of 100 centroids places a quantile's rank only to a few
-///   parts in a thousand, so this changes no estimate measurably), as
+/// - bytes: the format, flags, varint `max_size` and centroid count, and
+///   for a non-empty digest min and max as f64 (exact), the count (a
+///   varint when weights are whole, else f64) and the two Exp-Golomb
+///   orders of the bit stream that follows;
+/// - centroid means rounded to 12 significant bits (within 1 part in
+///   8,192; exact for zero and whole numbers up to 4,096), as
 ///   order-preserving keys: the first in full, then the differences to the
-///   previous one (means are sorted), as varints;
-/// - weights as varints when all are whole numbers (they are unless a
-///   digest was built from weighted input), else as f64.
+///   previous one (means are sorted), Exp-Golomb coded with the order that
+///   makes the digest smallest;
+/// - whole weights as their running total rounded down to 7 significant
+///   bits of each step (the error at each centroid boundary stays below
+///   1/64 of a centroid's weight and never accumulates; weights under 128
+///   are exact; the last weight is whatever makes the total the exact
+///   count), coded as differences of consecutive codes. Other weights are
+///   raw f64.
+///
+/// The digest places a quantile's rank to within half a centroid's weight
+/// and interpolates between means, so both roundings together move an
+/// estimate by at most 0.2% (0.13% measured at p99.9, against the digest's
+/// own error of 0.1-6% there; see the tests), while a digest of 100
+/// centroids takes about 245 bytes instead of 420 for varints of the
+/// exact values. Re-encoding a decoded digest gives the same
+/// bytes. `sum` is not shipped: estimates never read it, and merging
+/// recomputes it from the centroids.
 pub fn encode_digest(d: &TDigest) -> Vec<u8> {
     let centroids = d.centroids();
     let whole = centroids
         .iter()
         .all(|c| c.weight().fract() == 0.0 && c.weight() >= 1.0 && c.weight() < 2f64.powi(53));
-    let mut out = Vec::with_capacity(48 + centroids.len() * 5);
+    let mut out = Vec::with_capacity(48 + centroids.len() * 3);
     out.push(DIGEST_FORMAT);
     out.push(if whole { WHOLE_WEIGHTS } else { 0 });
     put_varint(&mut out, d.max_size() as u64);
     put_varint(&mut out, centroids.len() as u64);
-    for v in [d.sum(), d.count(), d.min(), d.max()] {
-        out.extend_from_slice(&v.to_le_bytes());
+    if centroids.is_empty() {
+        return out;
     }
-    let mut prev = 0u32;
+    out.extend_from_slice(&d.min().to_le_bytes());
+    out.extend_from_slice(&d.max().to_le_bytes());
+    // Rounded to nearest in key space: monotone, so keys stay sorted (the
+    // running max only guards NaN payloads, whose order f32 may not keep).
+    let mut keys: Vec<u32> = Vec::with_capacity(centroids.len());
     for c in centroids {
-        // Round to nearest in key space (monotone, so means stay sorted).
         let key = f32_key(c.mean() as f32).saturating_add(1 << (MEAN_SHIFT - 1)) >> MEAN_SHIFT;
-        put_varint(&mut out, u64::from(key.wrapping_sub(prev)));
-        prev = key;
+        keys.push(key.max(keys.last().copied().unwrap_or(0)));
     }
-    for c in centroids {
-        if whole {
-            put_varint(&mut out, c.weight() as u64);
-        } else {
-            out.extend_from_slice(&c.weight().to_le_bytes());
+    let mean_deltas: Vec<u64> = keys.windows(2).map(|w| u64::from(w[1] - w[0])).collect();
+    let weight_deltas: Vec<u64> = if whole {
+        let total: u64 = centroids.iter().map(|c| c.weight() as u64).sum();
+        put_varint(&mut out, total);
+        // Codes of all weights but the last (implied by the count).
+        let (mut exact, mut shipped, mut prev) = (0u64, 0u64, 0i64);
+        let mut deltas = Vec::with_capacity(centroids.len());
+        for c in &centroids[..centroids.len() - 1] {
+            exact += c.weight() as u64;
+            // Rounded down, so the shipped total never passes the exact
+            // one and the last weight stays at least its exact value.
+            let code = weight_code(exact - shipped);
+            shipped += weight_from_code(code).unwrap_or(0);
+            deltas.push(zigzag(i64::from(code) - prev));
+            prev = i64::from(code);
+        }
+        deltas
+    } else {
+        out.extend_from_slice(&d.count().to_le_bytes());
+        Vec::new()
+    };
+    let (k_mean, k_weight) = (best_order(&mean_deltas), best_order(&weight_deltas));
+    out.push(k_mean);
+    out.push(k_weight);
+    let mut bits = BitWriter::new(out);
+    bits.put(u64::from(keys[0]), KEY_BITS);
+    for &d in &mean_deltas {
+        bits.exp_golomb(d, k_mean);
+    }
+    if whole {
+        for &d in &weight_deltas {
+            bits.exp_golomb(d, k_weight);
+        }
+    } else {
+        for c in centroids {
+            bits.put(c.weight().to_bits(), 64);
         }
     }
-    out
+    bits.finish()
 }
 
 /// Reads [`encode_digest`]'s format; malformed bytes (state can come from
@@ -183,38 +238,233 @@ pub fn decode_digest(bytes: &[u8]) -> std::result::Result<TDigest, String> {
         return Err(format!("unknown digest format {format}"));
     }
     let flags = r.byte()?;
+    if flags & !WHOLE_WEIGHTS != 0 {
+        return Err(format!("unknown digest flags {flags:#x}"));
+    }
+    let whole = flags & WHOLE_WEIGHTS != 0;
     let max_size = usize::try_from(r.varint()?).map_err(|_| "max_size out of range")?;
     let n = usize::try_from(r.varint()?).map_err(|_| "centroid count out of range")?;
-    // Each centroid takes at least two bytes: a count that promises more
-    // than the bytes hold is corrupt (and must not size an allocation).
-    if n > bytes.len() / 2 {
+    if n == 0 {
+        if r.at != bytes.len() {
+            return Err(format!("{} bytes after the digest", bytes.len() - r.at));
+        }
+        return Ok(TDigest::new(max_size));
+    }
+    let (min, max) = (r.f64()?, r.f64()?);
+    let count = if whole {
+        let c = r.varint()?;
+        if c >= 1 << 53 {
+            return Err(format!("count {c} out of range"));
+        }
+        c as f64
+    } else {
+        r.f64()?
+    };
+    let (k_mean, k_weight) = (r.byte()?, r.byte()?);
+    let mut bits = BitReader::new(&bytes[r.at..]);
+    // Every centroid after the first takes at least two bits: a count
+    // that promises more than the bytes hold is corrupt (and must not
+    // size an allocation).
+    if n - 1 > bits.remaining() / 2 {
         return Err(format!("{n} centroids cannot fit in {} bytes", bytes.len()));
     }
-    let [sum, count, min, max] = [r.f64()?, r.f64()?, r.f64()?, r.f64()?];
+    let mut key = bits.get(KEY_BITS)?;
     let mut means = Vec::with_capacity(n);
-    let mut key = 0u32;
-    for _ in 0..n {
-        let delta = u32::try_from(r.varint()?).map_err(|_| "mean out of range")?;
-        key = key.wrapping_add(delta);
-        let bits = key
-            .checked_shl(MEAN_SHIFT)
-            .filter(|_| key >> (32 - MEAN_SHIFT) == 0)
+    means.push(mean_from_key(key as u32));
+    for _ in 1..n {
+        key = key
+            .checked_add(bits.exp_golomb(k_mean)?)
+            .filter(|k| *k < 1 << KEY_BITS)
             .ok_or("mean out of range")?;
-        means.push(f64::from(f32_from_key(bits)));
+        means.push(mean_from_key(key as u32));
     }
-    let mut centroids = Vec::with_capacity(n);
-    for mean in means {
-        let weight = if flags & WHOLE_WEIGHTS != 0 {
-            r.varint()? as f64
-        } else {
-            r.f64()?
-        };
-        centroids.push(Centroid::new(mean, weight));
+    let mut weights = Vec::with_capacity(n);
+    if whole {
+        let (mut code, mut total) = (0i64, 0u64);
+        for _ in 1..n {
+            code = code
+                .checked_add(unzigzag(bits.exp_golomb(k_weight)?))
+                .ok_or("weight out of range")?;
+            let w = u32::try_from(code)
+                .ok()
+                .and_then(weight_from_code)
+                .filter(|w| *w >= 1)
+                .ok_or_else(|| format!("weight code {code} out of range"))?;
+            total = total.checked_add(w).ok_or("weights overflow")?;
+            weights.push(w as f64);
+        }
+        let last = (count as u64)
+            .checked_sub(total)
+            .filter(|w| *w >= 1)
+            .ok_or("weights add up to more than the count")?;
+        weights.push(last as f64);
+    } else {
+        for _ in 0..n {
+            weights.push(f64::from_bits(bits.get(64)?));
+        }
     }
-    if r.at != bytes.len() {
-        return Err(format!("{} bytes after the digest", bytes.len() - r.at));
-    }
+    bits.end()?;
+    let sum = means.iter().zip(&weights).map(|(m, w)| m * w).sum();
+    let centroids = means
+        .into_iter()
+        .zip(weights)
+        .map(|(m, w)| Centroid::new(m, w))
+        .collect();
     TDigest::try_from_parts(max_size, sum, count, max, min, centroids).map_err(|e| e.to_string())
+}
+
+fn mean_from_key(key: u32) -> f64 {
+    f64::from(f32_from_key(key << MEAN_SHIFT))
+}
+
+/// A whole weight as a code of [`WEIGHT_BITS`] significant bits, rounded
+/// down: `v` itself below 128, else `64·e + m` for `m·2^e` with `m` in
+/// 64..128 (monotone, so codes of similar weights are close).
+fn weight_code(v: u64) -> u32 {
+    let top = 1u64 << WEIGHT_BITS;
+    if v < top {
+        return v as u32;
+    }
+    let e = (63 - v.leading_zeros()) - (WEIGHT_BITS - 1);
+    let m = (v >> e) as u32;
+    (e << (WEIGHT_BITS - 1)) + m
+}
+
+fn weight_from_code(code: u32) -> Option<u64> {
+    let half = 1u32 << (WEIGHT_BITS - 1);
+    if code < 2 * half {
+        return Some(u64::from(code));
+    }
+    let (e, m) = (code / half - 1, code % half + half);
+    u64::from(m)
+        .checked_shl(e)
+        .filter(|v| v >> e == u64::from(m))
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+/// The Exp-Golomb order that codes `values` in the fewest bits.
+fn best_order(values: &[u64]) -> u8 {
+    (0u8..=40)
+        .min_by_key(|&k| {
+            values
+                .iter()
+                .map(|&v| 2 * u64::from(63 - ((v >> k) + 1).leading_zeros()) + 1 + u64::from(k))
+                .sum::<u64>()
+        })
+        .unwrap_or(0)
+}
+
+/// Bits appended least significant first.
+struct BitWriter {
+    out: Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl BitWriter {
+    fn new(out: Vec<u8>) -> Self {
+        BitWriter { out, acc: 0, n: 0 }
+    }
+
+    /// The low `width` (≤ 64) bits of `v`.
+    fn put(&mut self, v: u64, width: u32) {
+        for i in 0..width {
+            self.acc |= ((v >> i) & 1) << self.n;
+            self.n += 1;
+            if self.n == 8 {
+                self.out.push(self.acc as u8);
+                self.acc = 0;
+                self.n = 0;
+            }
+        }
+    }
+
+    /// Exp-Golomb of order `k`: `(v >> k) + 1` in Elias gamma (its length
+    /// in unary, then its bits below the top one), then `v`'s low `k` bits.
+    fn exp_golomb(&mut self, v: u64, k: u8) {
+        let k = u32::from(k);
+        let x = (v >> k) + 1;
+        let len = 63 - x.leading_zeros();
+        self.put(0, len);
+        self.put(1, 1);
+        self.put(x, len);
+        self.put(v, k);
+    }
+
+    fn finish(mut self) -> Vec<u8> {
+        if self.n > 0 {
+            self.out.push(self.acc as u8);
+        }
+        self.out
+    }
+}
+
+struct BitReader<'a> {
+    bytes: &'a [u8],
+    /// Bits read so far.
+    at: usize,
+}
+
+impl<'a> BitReader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        BitReader { bytes, at: 0 }
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len() * 8 - self.at
+    }
+
+    fn get(&mut self, width: u32) -> std::result::Result<u64, String> {
+        if (width as usize) > self.remaining() {
+            return Err(format!("digest ends at byte {}", self.bytes.len()));
+        }
+        let mut v = 0u64;
+        for i in 0..width {
+            let bit = (self.bytes[self.at / 8] >> (self.at % 8)) & 1;
+            v |= u64::from(bit) << i;
+            self.at += 1;
+        }
+        Ok(v)
+    }
+
+    fn exp_golomb(&mut self, k: u8) -> std::result::Result<u64, String> {
+        let mut len = 0u32;
+        while self.get(1)? == 0 {
+            len += 1;
+            if len > 63 {
+                return Err("Exp-Golomb code longer than 64 bits".into());
+            }
+        }
+        let x = (1u64 << len) | self.get(len)?;
+        let k = u32::from(k);
+        if k > 63 {
+            return Err(format!("Exp-Golomb order {k} out of range"));
+        }
+        let high = (x - 1)
+            .checked_shl(k)
+            .filter(|h| h >> k == x - 1)
+            .ok_or("Exp-Golomb value out of range")?;
+        Ok(high | self.get(k)?)
+    }
+
+    /// The stream must end here, but for the last byte's padding.
+    fn end(&self) -> std::result::Result<(), String> {
+        let padding = self.remaining();
+        if padding >= 8 {
+            return Err(format!("{} bytes after the digest", padding / 8));
+        }
+        if padding > 0 && self.bytes[self.bytes.len() - 1] >> (8 - padding) != 0 {
+            return Err("non-zero padding after the digest".into());
+        }
+        Ok(())
+    }
 }
 
 /// f32 bits mapped so that unsigned order is numeric order.
@@ -360,6 +610,59 @@ mod tests {
         TDigest::new(MAX_CENTROIDS).merge_sorted_f64(&sorted)
     }
 
+    /// Lognormal latencies in ns (median 5 ms), digested the way a PEM
+    /// does: sorted batches of 840 rows into two partitions' digests, then
+    /// merged.
+    fn pem_digest(rows: usize, seed: u64) -> TDigest {
+        let mut s = seed | 1;
+        let mut uniform = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut parts = [TDigest::new(MAX_CENTROIDS), TDigest::new(MAX_CENTROIDS)];
+        for (b, start) in (0..rows).step_by(840).enumerate() {
+            let mut v: Vec<f64> = (start..rows.min(start + 840))
+                .map(|_| {
+                    let (u1, u2) = (uniform().max(1e-12), uniform());
+                    let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                    (5e6 * (0.8 * z).exp()).max(20_000.0).round()
+                })
+                .collect();
+            v.sort_by(f64::total_cmp);
+            parts[b % 2] = parts[b % 2].merge_sorted_f64(&v);
+        }
+        TDigest::merge_digests(&parts)
+    }
+
+    /// Checks a decoded digest against the original: exact count, min,
+    /// max and centroid count; means within 12 significant bits; running
+    /// weight totals within 1/64 of a centroid's weight.
+    fn assert_close(back: &TDigest, d: &TDigest) {
+        assert_eq!(back.max_size(), d.max_size());
+        assert_eq!(
+            (back.count(), back.min(), back.max()),
+            (d.count(), d.min(), d.max())
+        );
+        assert_eq!(back.centroids().len(), d.centroids().len());
+        let (mut exact, mut shipped) = (0.0, 0.0);
+        for (a, b) in back.centroids().iter().zip(d.centroids()) {
+            let rel = (a.mean() - b.mean()).abs() / b.mean().abs().max(f64::MIN_POSITIVE);
+            assert!(rel <= 1.0 / 4096.0, "{} vs {}", a.mean(), b.mean());
+            exact += b.weight();
+            shipped += a.weight();
+            assert!(
+                (exact - shipped).abs() <= b.weight() / 64.0 + 1.0,
+                "running total {shipped} vs {exact} at weight {}",
+                b.weight()
+            );
+        }
+        assert_eq!(exact, shipped);
+        let sum = (back.sum() - d.sum()).abs() / d.sum().abs().max(1.0);
+        assert!(sum <= 1e-3, "sum {} vs {}", back.sum(), d.sum());
+    }
+
     #[test]
     fn digest_state_round_trips() {
         // Latencies in ns over six orders of magnitude, and negative values.
@@ -368,39 +671,72 @@ mod tests {
             .chain((0..50).map(|i| -(i as f64) * 0.5))
             .collect();
         let d = digest(&values);
-        let back = decode_digest(&encode_digest(&d)).unwrap();
-        assert_eq!(back.max_size(), d.max_size());
-        assert_eq!(
-            (back.sum(), back.count(), back.min(), back.max()),
-            (d.sum(), d.count(), d.min(), d.max())
-        );
-        assert_eq!(back.centroids().len(), d.centroids().len());
-        for (a, b) in back.centroids().iter().zip(d.centroids()) {
-            assert_eq!(a.weight(), b.weight());
-            let rel = (a.mean() - b.mean()).abs() / b.mean().abs().max(f64::MIN_POSITIVE);
-            assert!(rel <= 1.0 / 65_536.0, "{} vs {}", a.mean(), b.mean());
-        }
+        let bytes = encode_digest(&d);
+        let back = decode_digest(&bytes).unwrap();
+        assert_close(&back, &d);
         for q in [0.01, 0.5, 0.99] {
             let (x, y) = (back.estimate_quantile(q), d.estimate_quantile(q));
-            assert!((x - y).abs() <= y.abs() * 1e-4, "q={q}: {x} vs {y}");
+            assert!((x - y).abs() <= y.abs() * 1e-3, "q={q}: {x} vs {y}");
         }
-        // The point of the format: far smaller than DataFusion's state
-        // (16 bytes per centroid plus 40).
-        let plain = 40 + 16 * d.centroids().len();
-        assert!(
-            encode_digest(&d).len() * 2 < plain,
-            "{} vs {plain}",
-            encode_digest(&d).len()
-        );
+        // Re-encoding what was decoded loses nothing more.
+        assert_eq!(encode_digest(&back), bytes);
+    }
+
+    #[test]
+    fn a_pem_digest_is_small_and_estimates_the_same_quantiles() {
+        for (rows, seed) in [(336_000, 7), (33_600, 8), (1_000_000, 9)] {
+            let d = pem_digest(rows, seed);
+            let bytes = encode_digest(&d);
+            let back = decode_digest(&bytes).unwrap();
+            assert_close(&back, &d);
+            // What the bytes-shipped target of a group-by with quantiles
+            // rests on: under 2.5 bytes a centroid (DataFusion's state
+            // takes 16, the varint form of the first version 4).
+            assert!(
+                bytes.len() <= 40 + d.centroids().len() * 5 / 2,
+                "{rows} rows: {} bytes for {} centroids",
+                bytes.len(),
+                d.centroids().len()
+            );
+            // Shipping moves an estimate by at most 0.2% (0.13% measured,
+            // at p99.9); the digest's own error on these data, against the
+            // exact quantiles, is 0.1-0.9% up to p99 and up to 6% at p99.9.
+            for q in [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999] {
+                let (x, y) = (back.estimate_quantile(q), d.estimate_quantile(q));
+                assert!((x - y).abs() <= y.abs() * 2e-3, "q={q}: {x} vs {y}");
+            }
+            assert_eq!(encode_digest(&back), bytes);
+        }
     }
 
     #[test]
     fn zero_and_small_whole_means_are_exact() {
-        let d = digest(&[0.0, 0.0, 1.0, 7.0, 1000.0, 65_535.0]);
+        let d = digest(&[0.0, 0.0, 1.0, 7.0, 1000.0, 4096.0]);
         let back = decode_digest(&encode_digest(&d)).unwrap();
         let means: Vec<f64> = back.centroids().iter().map(|c| c.mean()).collect();
-        assert_eq!(means, [0.0, 0.0, 1.0, 7.0, 1000.0, 65_535.0]);
+        assert_eq!(means, [0.0, 0.0, 1.0, 7.0, 1000.0, 4096.0]);
         assert_eq!(back.estimate_quantile(0.01), 0.0);
+        // Weights under 128 are exact.
+        let mut values: Vec<f64> = (0..127).map(|_| 5.0).collect();
+        values.extend((0..40).map(|_| 9.0));
+        let d = TDigest::merge_digests(&[digest(&values[..127]), digest(&values[127..])]);
+        let back = decode_digest(&encode_digest(&d)).unwrap();
+        let weights: Vec<f64> = back.centroids().iter().map(|c| c.weight()).collect();
+        let exact: Vec<f64> = d.centroids().iter().map(|c| c.weight()).collect();
+        assert_eq!(weights, exact);
+    }
+
+    #[test]
+    fn weight_codes_round_down_to_seven_significant_bits() {
+        for v in (1..5000u64).chain([1 << 40, (1 << 53) - 1, u64::MAX]) {
+            let w = weight_from_code(weight_code(v)).unwrap();
+            assert!(w <= v && (v - w) * 64 < v.max(64), "{v} -> {w}");
+            // Codes are monotone and representable weights map to themselves.
+            assert!(weight_code(v) >= weight_code(v - 1));
+            assert_eq!(weight_code(w), weight_code(v));
+            assert_eq!(weight_from_code(weight_code(w)), Some(w));
+        }
+        assert_eq!(weight_from_code(u32::MAX), None);
     }
 
     #[test]
@@ -442,8 +778,20 @@ mod tests {
         }
         assert!(decode_digest(&[9]).unwrap_err().contains("format"));
         // A huge centroid count must not allocate.
-        let mut huge = vec![DIGEST_FORMAT, 0, 100];
+        let mut huge = vec![DIGEST_FORMAT, WHOLE_WEIGHTS, 100];
         put_varint(&mut huge, u64::MAX >> 1);
-        assert!(decode_digest(&huge).is_err());
+        huge.extend_from_slice(&[0; 16]);
+        huge.extend_from_slice(&[5, 3, 3, 0xff, 0xff, 0xff]);
+        assert!(decode_digest(&huge).unwrap_err().contains("cannot fit"));
+        // Weights that add up to more than the count.
+        let mut d = encode_digest(&digest(&[1.0, 2.0, 3.0]));
+        let at = 3 + 1 + 16;
+        assert_eq!(d[at], 3);
+        d[at] = 2;
+        assert!(
+            decode_digest(&d)
+                .unwrap_err()
+                .contains("more than the count")
+        );
     }
 }
