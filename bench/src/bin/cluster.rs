@@ -20,6 +20,10 @@ use pxl_exec::dist::wire::{Control, RunRequest, encode_run_ticket};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The allocator `pxl agent` runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const END_NS: i64 = 1_795_000_000_000_000_000;
 const SPAN_NS: i64 = 3_600_000_000_000;
 
