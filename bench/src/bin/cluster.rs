@@ -75,6 +75,7 @@ fn agent(role: &str, id: &str, broker: Option<&str>, data: Option<&Path>) -> (Ag
         data: data.map(Path::to_path_buf),
         heartbeat_ms: Some(200),
         query_memory_mb: Some(4096),
+        partitions: Some(arg("--partitions", 2)),
         ..FileConfig::default()
     })
     .expect("config");
@@ -196,6 +197,21 @@ fn endpoints(b: &datafusion::arrow::array::RecordBatch) -> datafusion::arrow::ar
 fn p50(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
+}
+
+/// min / p10 / p50 / p90 / max of a set of runs, in ms.
+fn spread(v: &[Duration]) -> String {
+    let mut v = v.to_vec();
+    v.sort();
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+    format!(
+        "min {:.1} / p10 {:.1} / p50 {:.1} / p90 {:.1} / max {:.1} ms",
+        at(0.0),
+        at(0.1),
+        at(0.5),
+        at(0.9),
+        at(1.0)
+    )
 }
 
 fn main() {
@@ -333,7 +349,9 @@ fn main() {
             single.push(t.elapsed());
             assert_eq!(r[0].num_rows(), groups);
         }
-        let (c, s) = (p50(cluster), p50(single));
+        println!("cluster runs: {}", spread(&cluster));
+        println!("single-process runs: {}", spread(&single));
+        let (c, s) = (p50(cluster.clone()), p50(single.clone()));
         println!(
             "end to end p50: cluster {:.1} ms (target < 100 ms: {}), single process {:.1} ms; \
              cluster / single = {:.2} (target <= 1.5: {})",

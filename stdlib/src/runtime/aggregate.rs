@@ -123,6 +123,7 @@ impl AggregateUDFImpl for Quantiles {
             digests: Vec::new(),
             pending: Vec::new(),
             pending_total: 0,
+            scratch: Default::default(),
         }))
     }
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -649,8 +650,11 @@ const PENDING_LIMIT: usize = 1 << 20;
 struct QuantilesGroups {
     at: Option<f64>,
     digests: Vec<TDigest>,
-    pending: Vec<Vec<f64>>,
+    /// Each group's buffered values as [`order_key`]s.
+    pending: Vec<Vec<u64>>,
     pending_total: usize,
+    /// Reused by [`Self::flush`].
+    scratch: (Vec<u64>, Vec<f64>),
 }
 
 impl QuantilesGroups {
@@ -666,8 +670,11 @@ impl QuantilesGroups {
         if run.is_empty() {
             return;
         }
-        run.sort_unstable_by(f64::total_cmp);
-        self.digests[group] = self.digests[group].merge_sorted_f64(run);
+        let (keys, values) = &mut self.scratch;
+        radix_sort(run, keys);
+        values.clear();
+        values.extend(run.iter().map(|&k| from_order_key(k)));
+        self.digests[group] = self.digests[group].merge_sorted_f64(values);
         self.pending_total -= run.len();
         run.clear();
     }
@@ -694,6 +701,62 @@ impl QuantilesGroups {
     }
 }
 
+/// f64 bits mapped so that unsigned order is `f64::total_cmp`'s order.
+fn order_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+fn from_order_key(key: u64) -> f64 {
+    f64::from_bits(if key >> 63 == 1 {
+        key & !(1 << 63)
+    } else {
+        !key
+    })
+}
+
+/// Sorts `keys`: least-significant-digit radix sort on bytes, skipping
+/// the bytes all keys share (latencies in ns share their sign, most of
+/// their exponent and their low mantissa bytes). Several times faster
+/// than a comparison sort of f64, which was a third of a grouped
+/// quantile's time.
+fn radix_sort(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+    let n = keys.len();
+    if n < 64 {
+        keys.sort_unstable();
+        return;
+    }
+    let mut counts = [[0u32; 256]; 8];
+    for &k in keys.iter() {
+        for (d, c) in counts.iter_mut().enumerate() {
+            c[((k >> (8 * d)) & 0xff) as usize] += 1;
+        }
+    }
+    scratch.clear();
+    scratch.resize(n, 0);
+    for (d, c) in counts.iter_mut().enumerate() {
+        if c.iter().any(|&x| x as usize == n) {
+            continue;
+        }
+        let mut start = 0;
+        for x in c.iter_mut() {
+            let count = *x;
+            *x = start;
+            start += count;
+        }
+        for &k in keys.iter() {
+            let b = ((k >> (8 * d)) & 0xff) as usize;
+            scratch[c[b] as usize] = k;
+            c[b] += 1;
+        }
+        std::mem::swap(keys, scratch);
+    }
+}
+
 impl datafusion::logical_expr::GroupsAccumulator for QuantilesGroups {
     fn update_batch(
         &mut self,
@@ -709,7 +772,7 @@ impl datafusion::logical_expr::GroupsAccumulator for QuantilesGroups {
             if v.is_null(row) || opt_filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
                 continue;
             }
-            self.pending[g].push(v.value(row));
+            self.pending[g].push(order_key(v.value(row)));
             self.pending_total += 1;
             if self.pending[g].len() >= GROUP_RUN {
                 self.flush(g);
@@ -796,8 +859,8 @@ impl datafusion::logical_expr::GroupsAccumulator for QuantilesGroups {
     fn size(&self) -> usize {
         size_of_val(self)
             + self.digests.capacity() * (size_of::<TDigest>() + MAX_CENTROIDS * 16)
-            + self.pending.capacity() * size_of::<Vec<f64>>()
-            + self.pending_total * size_of::<f64>()
+            + self.pending.capacity() * size_of::<Vec<u64>>()
+            + self.pending_total * size_of::<u64>()
     }
 }
 
@@ -916,6 +979,7 @@ mod tests {
             digests: Vec::new(),
             pending: Vec::new(),
             pending_total: 0,
+            scratch: Default::default(),
         }
     }
 
@@ -975,6 +1039,44 @@ mod tests {
         let first = acc.evaluate(EmitTo::First(1)).unwrap();
         assert_eq!(first.len(), 1);
         assert_eq!(medians(&mut acc), whole[1..]);
+    }
+
+    #[test]
+    fn radix_sort_orders_like_total_cmp() {
+        let mut x: u64 = 88172645463325252;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let special = [
+            0.0,
+            -0.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            f64::MIN_POSITIVE,
+            -1e300,
+            5e6,
+        ];
+        for n in [0, 1, 63, 64, 1000, 4096] {
+            let mut values: Vec<f64> = (0..n)
+                .map(|i| match i % 4 {
+                    0 => (next() % 10_000_000) as f64,
+                    1 => f64::from_bits(next()),
+                    2 => special[(next() % special.len() as u64) as usize],
+                    _ => -((next() % 1000) as f64) * 0.25,
+                })
+                .collect();
+            let mut keys: Vec<u64> = values.iter().map(|&v| order_key(v)).collect();
+            radix_sort(&mut keys, &mut Vec::new());
+            values.sort_by(f64::total_cmp);
+            let back: Vec<u64> = keys.iter().map(|&k| from_order_key(k).to_bits()).collect();
+            let want: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+            assert_eq!(back, want, "n = {n}");
+        }
     }
 
     #[test]
