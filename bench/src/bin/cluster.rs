@@ -10,13 +10,10 @@
 //!
 //! `cargo run --release -p pxl-bench --bin cluster -- --rows 1000000`
 
-use futures::StreamExt;
+use pxl_bench::{agent_config, arg, free_addr, run, wait_for_rows};
 use pxl_carnot::agent::Agent;
-use pxl_carnot::agent::config::{AgentConfig, FileConfig};
 use pxl_carnot::{TableStore, load_dir};
 use pxl_exec::Engine;
-use pxl_exec::dist::gather::{Dialer, raw_do_get};
-use pxl_exec::dist::wire::{Control, RunRequest, encode_run_ticket};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -51,124 +48,22 @@ df = df[['req_path', 'latency']]
 px.display(df)
 ";
 
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").to_string()
-}
-
 fn agent(role: &str, id: &str, broker: Option<&str>, data: Option<&Path>) -> (Agent, String) {
     let listen = free_addr();
-    let cfg = AgentConfig::check(FileConfig {
-        role: Some(role.into()),
-        id: Some(id.into()),
-        listen: Some(listen.clone()),
-        broker: broker.map(String::from),
-        data: data.map(Path::to_path_buf),
-        heartbeat_ms: Some(200),
-        query_memory_mb: Some(4096),
-        partitions: Some(arg("--partitions", 2)),
-        ..FileConfig::default()
-    })
-    .expect("config");
+    let cfg = agent_config(role, id, &listen, broker, data, arg("--partitions", 2));
     (Agent::start(cfg).expect("agent"), listen)
-}
-
-/// Runs a script on the cluster: (rows, bytes PEM → Kelvin, agents whose
-/// data is missing from the result).
-async fn run(broker: &str, pxl: &str) -> (usize, u64, Vec<String>) {
-    let mut client = Dialer::default()
-        .connect(broker, Duration::from_secs(5))
-        .await
-        .expect("connect");
-    let req = RunRequest {
-        query: "bench".into(),
-        name: "bench".into(),
-        pxl: pxl.into(),
-        now_ns: Some(END_NS),
-        ..RunRequest::default()
-    };
-    let stream = raw_do_get(&mut client, encode_run_ticket(&req))
-        .await
-        .expect("run");
-    let mut dec = arrow_flight::decode::FlightDataDecoder::new(
-        stream.map(|r| r.map_err(arrow_flight::error::FlightError::from)),
-    );
-    let (mut rows, mut bytes, mut missing) = (0, 0, Vec::new());
-    while let Some(d) = dec.next().await {
-        let d = d.expect("stream");
-        if let Some(Control::End {
-            bytes_from_pems,
-            missing: m,
-            ..
-        }) = Control::from_app_metadata(&d.app_metadata())
-        {
-            bytes += bytes_from_pems;
-            missing.extend(m.into_iter().map(|(agent, why)| format!("{agent}: {why}")));
-        }
-        if let arrow_flight::decode::DecodedPayload::RecordBatch(b) = d.payload {
-            rows += b.num_rows();
-        }
-    }
-    (rows, bytes, missing)
-}
-
-/// The number of `http_events` rows the cluster answers for.
-async fn count_all(broker: &str) -> (i64, Vec<String>) {
-    let mut client = Dialer::default()
-        .connect(broker, Duration::from_secs(5))
-        .await
-        .expect("connect");
-    let req = RunRequest {
-        query: "bench-count".into(),
-        name: "bench-count".into(),
-        pxl: COUNT_ALL.into(),
-        now_ns: Some(END_NS),
-        ..RunRequest::default()
-    };
-    // Before the PEMs register, the broker refuses the query.
-    let stream = match raw_do_get(&mut client, encode_run_ticket(&req)).await {
-        Ok(s) => s,
-        Err(e) => return (0, vec![e.to_string()]),
-    };
-    let mut dec = arrow_flight::decode::FlightDataDecoder::new(
-        stream.map(|r| r.map_err(arrow_flight::error::FlightError::from)),
-    );
-    let (mut n, mut missing) = (0, Vec::new());
-    while let Some(d) = dec.next().await {
-        let d = d.expect("stream");
-        if let Some(Control::End { missing: m, .. }) = Control::from_app_metadata(&d.app_metadata())
-        {
-            missing.extend(m.into_keys());
-        }
-        if let arrow_flight::decode::DecodedPayload::RecordBatch(b) = d.payload {
-            use datafusion::arrow::array::AsArray;
-            let col = b
-                .column(0)
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-            n += col.iter().flatten().sum::<i64>();
-        }
-    }
-    (n, missing)
 }
 
 /// Runs a script, failing the benchmark when some PEM's data is missing:
 /// a figure measured on two of the three PEMs is not the figure.
 async fn run_all(broker: &str, pxl: &str) -> (usize, u64) {
-    let (rows, bytes, missing) = run(broker, pxl).await;
+    let a = run(broker, pxl, END_NS).await.expect("run");
     assert!(
-        missing.is_empty(),
-        "agents missing from the result: {missing:?}"
+        a.missing.is_empty(),
+        "agents missing from the result: {:?}",
+        a.missing
     );
-    (rows, bytes)
+    (a.rows, a.bytes_from_pems)
 }
 
 /// The workload of the issue groups by `req_path` with about 100 groups;
@@ -265,19 +160,7 @@ fn main() {
         }
         // Wait until all three PEMs have registered and answer with all
         // their rows (loading 1M rows each takes a while in a debug build).
-        let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let (n, missing) = count_all(&broker_addr).await;
-            if missing.is_empty() && n == 3 * rows as i64 {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "PEMs not ready: {n} of {} rows, missing {missing:?}",
-                3 * rows
-            );
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        wait_for_rows(&broker_addr, COUNT_ALL, END_NS, 3 * rows as i64).await;
 
         let (groups, agg_bytes) = run_all(&broker_addr, GROUP_BY).await;
         let (filtered, row_bytes) = run_all(&broker_addr, FILTERED_ROWS).await;
