@@ -89,6 +89,20 @@ pub struct ExplainArgs {
     /// that would cross the network.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
     nodes: Option<u16>,
+    /// Show how the broker at ADDR (default 127.0.0.1:7450) would run the
+    /// script on its live agents: the Kelvin's merge, each PEM fragment
+    /// with the PEMs it asks and those pruned by the script's filters, and
+    /// at most how many rows and bytes cross the network, from the sizes
+    /// the PEMs report. Nothing is run.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1,
+          default_missing_value = crate::cluster::DEFAULT_BROKER,
+          conflicts_with_all = ["nodes", "data", "verbose"])]
+    cluster: Option<String>,
+    /// Bearer token for the broker (--cluster).
+    #[arg(long, env = "PXL_TOKEN", hide_env_values = true, requires = "cluster")]
+    token: Option<String>,
+    #[command(flatten)]
+    tls: crate::cluster::TlsArgs,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -564,6 +578,9 @@ pub fn explain(args: &ExplainArgs) -> ExitCode {
 
 fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
     let script = load_script(&args.script)?;
+    if let Some(broker) = &args.cluster {
+        return explain_on_cluster(args, &script, broker);
+    }
     let store = Arc::new(TableStore::new());
     let metadata = match &args.data {
         Some(dir) => {
@@ -604,6 +621,53 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
             args.verbose,
         ))
         .map_err(|e| fail(format!("{}: {e}", script.name)))?;
+    print!("{text}");
+    Ok(())
+}
+
+/// `pxl explain --cluster ADDR`: the broker plans the script for its live
+/// agents and says how (the script is compiled here first, so that errors
+/// read as with `pxl check`).
+fn explain_on_cluster(
+    args: &ExplainArgs,
+    script: &ScriptInput,
+    broker: &str,
+) -> Result<(), Failure> {
+    let now_ns = match &args.now {
+        Some(t) => Some(parse_time(t).map_err(usage)?),
+        None => None,
+    };
+    let opts = CompileOptions {
+        args: args.args.clone(),
+        now_ns: now_ns.unwrap_or_else(wall_clock_ns),
+        analysis: false,
+    };
+    compile_reported(script, &opts)?;
+    let req = pxl_exec::dist::wire::RunRequest {
+        query: String::new(),
+        name: script.name.clone(),
+        pxl: script.pxl.clone(),
+        vis: script.vis.as_ref().map(|(_, v)| v.clone()),
+        args: args.args.clone(),
+        now_ns,
+        max_rows: None,
+        timeout_ms: None,
+    };
+    let body = serde_json::to_vec(&req).map_err(|e| fail(e.to_string()))?;
+    let dialer = args.tls.dialer(args.token.clone()).map_err(usage)?;
+    let text: String = runtime()?
+        .block_on(async {
+            let mut c = dialer
+                .connect(broker, std::time::Duration::from_secs(5))
+                .await?;
+            pxl_exec::dist::gather::json_action(
+                &mut c,
+                pxl_exec::dist::wire::actions::EXPLAIN,
+                body.into(),
+            )
+            .await
+        })
+        .map_err(|e| fail(format!("{}: {broker}: {e}", script.name)))?;
     print!("{text}");
     Ok(())
 }

@@ -333,6 +333,44 @@ fn pruning_by_pod(broker: &str, dirs: &[PathBuf], tmp: &Path) {
     let l = tables(&local.stdout);
     assert!(!l.is_empty(), "pod {pod} has rows");
     assert_eq!(l, tables(&remote.stdout), "pod {pod}");
+
+    // `explain --cluster` shows the same cut, from the broker's own plan.
+    let out = pxl(&[
+        "explain",
+        &script.to_string_lossy(),
+        "--cluster",
+        broker,
+        "--now",
+        END,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("on the Kelvin kelvin"), "{text}");
+    let fragment = text
+        .lines()
+        .find(|l| l.starts_with("  fragment #0"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        fragment.contains("on 1 of the 3 PEMs (pem-1)")
+            && fragment.contains("not asked, as they hold no rows its filters keep: pem-2, pem-3"),
+        "{fragment}"
+    );
+    // An upper bound from the rows pem-1 reported: the partial groups.
+    let crossing = text
+        .lines()
+        .find(|l| l.contains("crosses the network: one partial row per group"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let held: u64 = crossing
+        .split("at most ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{crossing}"));
+    assert!(held > 0, "{crossing}");
 }
 
 fn stem(p: &Path) -> String {

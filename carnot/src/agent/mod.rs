@@ -85,6 +85,120 @@ fn metadata_version(md: &Metadata) -> u64 {
     h.finish()
 }
 
+/// A script's plan as the broker would run it now.
+struct Planned {
+    kelvin: Peer,
+    metadata: Metadata,
+    /// Each output's plan, cut for the live PEMs.
+    cuts: Vec<(String, pxl_exec::dist::Split)>,
+    codec: PxlCodec,
+    /// The live PEMs by id, with what they last reported.
+    pems: BTreeMap<String, AgentInfo>,
+}
+
+/// `pxl explain --cluster`: each output's Kelvin plan and PEM fragments,
+/// which PEMs each fragment asks and which it prunes, and an upper bound
+/// on what crosses the network from the PEMs' reported table sizes.
+fn explain_planned(p: &Planned) -> String {
+    use datafusion::physical_plan::{ExecutionPlan, displayable};
+    use pxl_exec::dist::{GatherExec, StoreScanExec};
+    use std::fmt::Write;
+    fn walk<'a>(plan: &'a Arc<dyn ExecutionPlan>, out: &mut Vec<&'a Arc<dyn ExecutionPlan>>) {
+        out.push(plan);
+        for c in plan.children() {
+            walk(c, out);
+        }
+    }
+    let indent = |plan: &Arc<dyn ExecutionPlan>, out: &mut String| {
+        for l in displayable(plan.as_ref()).indent(true).to_string().lines() {
+            let _ = writeln!(out, "    {l}");
+        }
+    };
+    let mut out = String::new();
+    for (name, cut) in &p.cuts {
+        let _ = writeln!(out, "output `{name}`");
+        let _ = writeln!(
+            out,
+            "  on the Kelvin {} ({}), which merges what the PEMs send:",
+            p.kelvin.id, p.kelvin.addr
+        );
+        indent(&cut.kelvin, &mut out);
+        let mut nodes = Vec::new();
+        walk(&cut.kelvin, &mut nodes);
+        let gathers: Vec<&GatherExec> = nodes
+            .iter()
+            .filter_map(|n| n.downcast_ref::<GatherExec>())
+            .collect();
+        for (i, fragment) in cut.fragments.iter().enumerate() {
+            let Some(g) = gathers.iter().find(|g| g.label() == i) else {
+                continue;
+            };
+            let asked: Vec<&str> = g.agents().iter().map(|a| a.id.as_str()).collect();
+            let _ = write!(
+                out,
+                "  fragment #{i}, on {} of the {} PEMs ({}) next to their data",
+                asked.len(),
+                p.pems.len(),
+                asked.join(", ")
+            );
+            if g.skipped().is_empty() {
+                let _ = writeln!(out, ":");
+            } else {
+                let _ = writeln!(
+                    out,
+                    "; not asked, as they hold no rows its filters keep: {}",
+                    g.skipped().join(", ")
+                );
+            }
+            indent(fragment, &mut out);
+            let mut inner = Vec::new();
+            walk(fragment, &mut inner);
+            let tables: BTreeSet<&str> = inner
+                .iter()
+                .filter_map(|n| n.downcast_ref::<StoreScanExec>())
+                .map(|s| s.spec().table.as_str())
+                .collect();
+            let (mut rows, mut bytes) = (0u64, 0u64);
+            for id in &asked {
+                for t in p.pems.get(*id).map_or(&[][..], |i| &i.tables[..]) {
+                    if tables.contains(t.name.as_str()) {
+                        rows += t.rows;
+                        bytes += t.bytes;
+                    }
+                }
+            }
+            let grouped = inner.iter().any(|n| {
+                n.downcast_ref::<datafusion::physical_plan::aggregates::AggregateExec>()
+                    .is_some()
+            });
+            let tables: Vec<&str> = tables.into_iter().collect();
+            let _ = writeln!(
+                out,
+                "    reads {}: the asked PEMs hold {rows} rows ({bytes} bytes) of it",
+                tables.join(", ")
+            );
+            let _ = if grouped {
+                writeln!(
+                    out,
+                    "    crosses the network: one partial row per group from each PEM \
+                     (at most {rows} rows; typically far fewer)"
+                )
+            } else {
+                writeln!(
+                    out,
+                    "    crosses the network: the rows its filters keep, at most {rows} rows \
+                     ({bytes} bytes)"
+                )
+            };
+        }
+        if cut.fragments.is_empty() {
+            let _ = writeln!(out, "  (no table scans: runs on the Kelvin only)");
+        }
+        out.push('\n');
+    }
+    out
+}
+
 struct Inner {
     cfg: AgentConfig,
     store: Option<Arc<TableStore>>,
@@ -492,15 +606,9 @@ impl Inner {
             .boxed())
     }
 
-    /// Compiles, plans and dispatches a script (broker).
-    async fn run(
-        self: &Arc<Self>,
-        mut req: RunRequest,
-    ) -> Result<FlightStream<FlightData>, Status> {
-        if req.query.is_empty() {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            req.query = format!("{}-{}", self.cfg.id, NEXT.fetch_add(1, Ordering::Relaxed));
-        }
+    /// Compiles a script and cuts each output's plan for the live agents
+    /// (broker): what `run` dispatches and `explain` shows.
+    async fn plan(&self, req: &RunRequest) -> Result<Planned, Status> {
         let registry = self.registry.as_ref().ok_or_else(|| {
             Status::failed_precondition("this agent is not a broker; send scripts to the broker")
         })?;
@@ -584,7 +692,7 @@ impl Inner {
             .collect();
         let codec = PxlCodec::new(&functions);
         let ctx = self.session()?;
-        let mut planned = Vec::new();
+        let mut cuts = Vec::new();
         for o in &outputs {
             let lp = match req.max_rows {
                 Some(n) => LogicalPlanBuilder::from(o.plan.clone())
@@ -600,10 +708,39 @@ impl Inner {
                 .map_err(|e| Status::internal(format!("{}: {e}", o.name)))?;
             let cut = split(physical, &peers, &holdings, &codec)
                 .map_err(|e| Status::internal(format!("{}: {e}", o.name)))?;
+            cuts.push((o.name.clone(), cut));
+        }
+        Ok(Planned {
+            kelvin,
+            metadata,
+            cuts,
+            codec,
+            pems: pems.into_iter().map(|(p, i)| (p.id, i)).collect(),
+        })
+    }
+
+    /// Compiles, plans and dispatches a script (broker).
+    async fn run(
+        self: &Arc<Self>,
+        mut req: RunRequest,
+    ) -> Result<FlightStream<FlightData>, Status> {
+        if req.query.is_empty() {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            req.query = format!("{}-{}", self.cfg.id, NEXT.fetch_add(1, Ordering::Relaxed));
+        }
+        let Planned {
+            kelvin,
+            metadata,
+            cuts,
+            codec,
+            ..
+        } = self.plan(&req).await?;
+        let mut planned = Vec::new();
+        for (name, cut) in cuts {
             let bytes = codec
                 .encode(cut.kelvin)
-                .map_err(|e| Status::internal(format!("{}: {e}", o.name)))?;
-            planned.push((o.name.clone(), bytes));
+                .map_err(|e| Status::internal(format!("{name}: {e}")))?;
+            planned.push((name, bytes));
         }
         let header = FragmentHeader {
             query: req.query.clone(),
@@ -867,6 +1004,13 @@ impl FlightService for Service {
                 json_result(&broker()?.register(info))
             }
             actions::AGENTS => json_result(&broker()?.status()),
+            actions::EXPLAIN => {
+                broker()?;
+                let req: RunRequest = serde_json::from_slice(&action.body)
+                    .map_err(|e| Status::invalid_argument(format!("bad explain request: {e}")))?;
+                let planned = self.inner.plan(&req).await?;
+                json_result(&explain_planned(&planned))
+            }
             actions::HEALTH => {
                 let info = self.inner.info(false);
                 json_result(&Health {
@@ -889,7 +1033,7 @@ impl FlightService for Service {
             }
             other => {
                 return Err(Status::invalid_argument(format!(
-                    "unknown action `{other}` (known: register, agents, health, cancel)"
+                    "unknown action `{other}` (known: register, agents, explain, health, cancel)"
                 )));
             }
         };
@@ -906,6 +1050,10 @@ impl FlightService for Service {
                 "PEM/Kelvin registration and heartbeat (broker)",
             ),
             (actions::AGENTS, "the registered agents (broker)"),
+            (
+                actions::EXPLAIN,
+                "how a script would be cut and run on the live agents (broker)",
+            ),
             (
                 actions::HEALTH,
                 "this agent's id, roles and running queries",

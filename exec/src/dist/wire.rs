@@ -180,6 +180,9 @@ pub mod actions {
     pub const REGISTER: &str = "register";
     /// → broker: answer a JSON array of [`AgentStatus`].
     pub const AGENTS: &str = "agents";
+    /// → broker: body a [`RunRequest`](super::RunRequest); answer a JSON
+    /// string, the plan as `pxl explain --cluster` prints it.
+    pub const EXPLAIN: &str = "explain";
     /// → any agent: answer [`Health`].
     pub const HEALTH: &str = "health";
     /// → broker: body the query id; cancels it everywhere.
