@@ -422,24 +422,11 @@ fn run_cluster(args: &RunArgs, script: &ScriptInput, broker: &str) -> Result<(),
         Some(t) => Some(crate::live::parse_duration(t).map_err(usage)?.as_millis() as u64),
         None => None,
     };
-    let opts = CompileOptions {
-        args: args.args.clone(),
-        now_ns: now_ns.unwrap_or_else(wall_clock_ns),
-        analysis: false,
-    };
-    let c = compile_reported(script, &opts)?;
+    let (c, mut req) = cluster_request(script, &args.args, now_ns)?;
     let relations = crate::cluster::output_relations(&c.plan);
     let max_rows = (args.max_rows > 0).then_some(args.max_rows);
-    let req = pxl_exec::dist::wire::RunRequest {
-        query: String::new(),
-        name: script.name.clone(),
-        pxl: script.pxl.clone(),
-        vis: script.vis.as_ref().map(|(_, v)| v.clone()),
-        args: args.args.clone(),
-        now_ns,
-        max_rows,
-        timeout_ms,
-    };
+    req.max_rows = max_rows;
+    req.timeout_ms = timeout_ms;
     let dialer = args.tls.dialer(args.token.clone()).map_err(usage)?;
     let interrupted = crate::live::interrupt_flag();
     let r = crate::cluster::run_remote(broker, &dialer, req, &relations, &interrupted)
@@ -625,6 +612,32 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Compiles a script here (so that errors read as with `pxl check`) and
+/// makes the request the broker runs or explains.
+fn cluster_request(
+    script: &ScriptInput,
+    args: &[(String, String)],
+    now_ns: Option<i64>,
+) -> Result<(pxl_compiler::Compilation, pxl_exec::dist::wire::RunRequest), Failure> {
+    let opts = CompileOptions {
+        args: args.to_vec(),
+        now_ns: now_ns.unwrap_or_else(wall_clock_ns),
+        analysis: false,
+    };
+    let c = compile_reported(script, &opts)?;
+    let req = pxl_exec::dist::wire::RunRequest {
+        query: String::new(),
+        name: script.name.clone(),
+        pxl: script.pxl.clone(),
+        vis: script.vis.as_ref().map(|(_, v)| v.clone()),
+        args: args.to_vec(),
+        now_ns,
+        max_rows: None,
+        timeout_ms: None,
+    };
+    Ok((c, req))
+}
+
 /// `pxl explain --cluster ADDR`: the broker plans the script for its live
 /// agents and says how (the script is compiled here first, so that errors
 /// read as with `pxl check`).
@@ -637,22 +650,7 @@ fn explain_on_cluster(
         Some(t) => Some(parse_time(t).map_err(usage)?),
         None => None,
     };
-    let opts = CompileOptions {
-        args: args.args.clone(),
-        now_ns: now_ns.unwrap_or_else(wall_clock_ns),
-        analysis: false,
-    };
-    compile_reported(script, &opts)?;
-    let req = pxl_exec::dist::wire::RunRequest {
-        query: String::new(),
-        name: script.name.clone(),
-        pxl: script.pxl.clone(),
-        vis: script.vis.as_ref().map(|(_, v)| v.clone()),
-        args: args.args.clone(),
-        now_ns,
-        max_rows: None,
-        timeout_ms: None,
-    };
+    let (_, req) = cluster_request(script, &args.args, now_ns)?;
     let body = serde_json::to_vec(&req).map_err(|e| fail(e.to_string()))?;
     let dialer = args.tls.dialer(args.token.clone()).map_err(usage)?;
     let text: String = runtime()?
