@@ -7,7 +7,7 @@
 //! JSON summary.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::compute::{cast, filter, is_not_null, sort};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
@@ -559,13 +559,16 @@ impl Reader<'_> {
 impl Accumulator for QuantilesAccumulator {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         // Only the first argument is data; `quantile`'s second is q.
-        let mut v = cast(&values[0], &DataType::Float64)?;
-        if v.null_count() > 0 {
-            v = filter(&v, &is_not_null(&v)?)?;
-        }
-        let sorted = sort(&v, None)?;
-        let floats: Vec<f64> = sorted.as_primitive::<Float64Type>().values().to_vec();
-        self.digest = self.digest.merge_sorted_f64(&floats);
+        let v = cast(&values[0], &DataType::Float64)?;
+        let mut keys: Vec<u64> = v
+            .as_primitive::<Float64Type>()
+            .iter()
+            .flatten()
+            .map(order_key)
+            .collect();
+        let (mut scratch, mut sorted) = (Vec::new(), Vec::new());
+        sorted_run(&mut keys, &mut scratch, &mut sorted);
+        self.digest = self.digest.merge_sorted_f64(&sorted);
         Ok(())
     }
 
@@ -671,9 +674,7 @@ impl QuantilesGroups {
             return;
         }
         let (keys, values) = &mut self.scratch;
-        radix_sort(run, keys);
-        values.clear();
-        values.extend(run.iter().map(|&k| from_order_key(k)));
+        sorted_run(run, keys, values);
         self.digests[group] = self.digests[group].merge_sorted_f64(values);
         self.pending_total -= run.len();
         run.clear();
@@ -717,6 +718,14 @@ fn from_order_key(key: u64) -> f64 {
     } else {
         !key
     })
+}
+
+/// `keys` sorted (reusing `scratch`), as the values `merge_sorted_f64`
+/// takes, in `out`.
+fn sorted_run(keys: &mut Vec<u64>, scratch: &mut Vec<u64>, out: &mut Vec<f64>) {
+    radix_sort(keys, scratch);
+    out.clear();
+    out.extend(keys.iter().map(|&k| from_order_key(k)));
 }
 
 /// Sorts `keys`: least-significant-digit radix sort on bytes, skipping
