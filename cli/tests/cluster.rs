@@ -947,3 +947,173 @@ fn explain_nodes_measures_what_crosses_the_network() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("give --data DIR"));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The first fragment line of `pxl explain SCRIPT --cluster BROKER`.
+fn explained_fragment(script: &Path, broker: &str) -> String {
+    let out = pxl(&[
+        "explain",
+        &script.to_string_lossy(),
+        "--cluster",
+        broker,
+        "--now",
+        END,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .find(|l| l.starts_with("  fragment #0"))
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_string()
+}
+
+/// A PEM running collectors promises only its node: a filter on another
+/// node skips it, a filter on its own host name skips the recorded PEM,
+/// and a filter on a pod or service asks it (its processes come and go).
+#[test]
+fn live_pem_is_pruned_by_node_only() {
+    let tmp = world("live");
+    let data = tmp.join("pem-1");
+    let broker = AgentProc::start("broker", "broker", None, None, &[]);
+    let _kelvin = AgentProc::start("kelvin", "kelvin", Some(&broker.addr), None, &[]);
+    let _pem = AgentProc::start("pem", "pem-1", Some(&broker.addr), Some(&data), &[]);
+    let _live = AgentProc::start("pem", "live", Some(&broker.addr), None, &[]);
+    wait_for(&broker.addr, None, &["kelvin", "pem-1", "live"]);
+
+    // A node and a pod of the recorded PEM's rows.
+    let probe = tmp.join("probe.pxl");
+    std::fs::write(
+        &probe,
+        "import px\ndf = px.DataFrame('http_events', start_time='-30d')\n\
+         df.node = df.ctx['node']\ndf.pod = df.ctx['pod']\n\
+         df = df.groupby(['node', 'pod']).agg(n=('latency', px.count))\npx.display(df)\n",
+    )
+    .unwrap();
+    let out = pxl(&[
+        "run",
+        probe.to_str().unwrap(),
+        "--now",
+        END,
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let first: Value = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .expect("pem-1 has rows");
+    let node = first["node"].as_str().expect("node").to_string();
+    let pod = first["pod"].as_str().expect("pod").to_string();
+    assert!(!node.is_empty() && !pod.is_empty(), "{first}");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("host name")
+        .trim()
+        .to_string();
+    assert_ne!(host, node, "the recorded node must not be this host");
+
+    let filtered = |name: &str, table: &str, cond: &str| {
+        let path = tmp.join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "import px\ndf = px.DataFrame('{table}', start_time='-30d')\n\
+                 df = df[{cond}]\ndf = df.groupby('upid').agg(n=('time_', px.count))\n\
+                 px.display(df)\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+
+    // The recorded node: the live PEM is not asked, and the answer is
+    // pem-1's alone.
+    let by_node = filtered(
+        "node.pxl",
+        "http_events",
+        &format!("df.ctx['node'] == '{node}'"),
+    );
+    let fragment = explained_fragment(&by_node, &broker.addr);
+    assert!(
+        fragment.contains("on 1 of the 2 PEMs (pem-1)") && fragment.ends_with(": live"),
+        "{fragment}"
+    );
+    let (local, remote) = run_both(
+        &by_node.to_string_lossy(),
+        &["--now".to_string(), END.to_string()],
+        std::slice::from_ref(&data),
+        &broker.addr,
+    );
+    let err = String::from_utf8_lossy(&remote.stderr);
+    assert!(remote.status.success(), "{err}");
+    assert!(
+        err.contains("PEMs not asked") && err.contains("live"),
+        "{err}"
+    );
+    let l = tables(&local.stdout);
+    assert!(!l.is_empty(), "node {node} has rows");
+    assert_eq!(l, tables(&remote.stdout), "node {node}");
+
+    // This host: only the live PEM is asked, and it answers from /proc.
+    let by_host = filtered(
+        "host.pxl",
+        "process_stats",
+        &format!("df.ctx['node'] == '{host}'"),
+    );
+    let fragment = explained_fragment(&by_host, &broker.addr);
+    assert!(
+        fragment.contains("on 1 of the 2 PEMs (live)") && fragment.ends_with(": pem-1"),
+        "{fragment}"
+    );
+
+    let mut rows = BTreeMap::new();
+    wait_until(
+        "process_stats rows of this host",
+        Duration::from_secs(30),
+        || {
+            let out = pxl(&[
+                "run",
+                &by_host.to_string_lossy(),
+                "--cluster",
+                &broker.addr,
+                "--format",
+                "json",
+            ]);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success(), "{err}");
+            assert!(
+                err.contains("PEMs not asked") && err.contains("pem-1"),
+                "{err}"
+            );
+            rows = tables(&out.stdout);
+            !rows.is_empty()
+        },
+    );
+
+    // A pod or a service: the live PEM may meet it at any time, the
+    // recorded PEM only if it holds rows of it.
+    let by_pod = filtered(
+        "pod.pxl",
+        "http_events",
+        &format!("df.ctx['pod'] == '{pod}'"),
+    );
+    let fragment = explained_fragment(&by_pod, &broker.addr);
+    assert!(
+        fragment.contains("on 2 of the 2 PEMs") && !fragment.contains("not asked"),
+        "{fragment}"
+    );
+    let by_service = filtered(
+        "service.pxl",
+        "http_events",
+        "df.ctx['service'] == 'host/python3:8000'",
+    );
+    let fragment = explained_fragment(&by_service, &broker.addr);
+    assert!(
+        fragment.contains("on 1 of the 2 PEMs (live)") && fragment.ends_with(": pem-1"),
+        "{fragment}"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}

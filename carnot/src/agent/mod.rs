@@ -207,7 +207,7 @@ struct Inner {
     registry: Option<Registry>,
     /// How this agent reaches the others (token, certificate).
     dialer: Dialer,
-    /// PEM with recorded data: the pods, services and nodes it holds rows
+    /// PEM: the pods, services and nodes it holds rows
     /// of (computed once, on the first heartbeat).
     holdings: tokio::sync::OnceCell<Option<Holdings>>,
     running: Mutex<BTreeMap<String, usize>>,
@@ -402,7 +402,7 @@ impl Inner {
             udf("upid_to_node_name")?,
         );
         let ctx = SessionContext::new();
-        let mut h = Holdings::default();
+        let mut h = Holdings::known();
         for name in store.names() {
             let table = store.get(&name)?;
             let schema = datafusion::catalog::TableProvider::schema(table.as_ref());
@@ -436,7 +436,8 @@ impl Inner {
                         "pod" | "pod_fallback" => &mut h.pods,
                         "service" => &mut h.services,
                         _ => &mut h.nodes,
-                    };
+                    }
+                    .get_or_insert_default();
                     let col = datafusion::arrow::compute::cast(
                         b.column(i),
                         &datafusion::arrow::datatypes::DataType::Utf8,
@@ -839,13 +840,34 @@ async fn dispatch(
     Ok(())
 }
 
+/// What a PEM running collectors can promise of its rows: every one of
+/// them is of a process of this host, so `upid_to_node_name` gives the
+/// host's name (or nothing, for a process the metadata has already
+/// forgotten). Pods and services come and go with the processes, so they
+/// are left open: such a PEM is skipped for a filter on another node, never
+/// for one on a pod or service.
+fn live_holdings(metadata: &Metadata) -> Holdings {
+    let mut nodes: BTreeSet<String> = metadata.nodes.iter().map(|n| n.name.clone()).collect();
+    nodes.extend(metadata.pods.iter().map(|p| p.node.clone()));
+    nodes.insert(String::new());
+    Holdings {
+        pods: None,
+        services: None,
+        nodes: Some(nodes),
+    }
+}
+
 /// Registers with the broker and keeps sending heartbeats.
 async fn heartbeats(inner: Arc<Inner>) {
     let mut client: Option<arrow_flight::FlightClient> = None;
     let mut send_metadata = true;
     let mut failing = false;
-    if inner.cfg.roles.pem && inner.cfg.data.is_some() {
-        let h = inner.compute_holdings().await;
+    if inner.cfg.roles.pem {
+        let h = if inner.cfg.data.is_some() {
+            inner.compute_holdings().await
+        } else {
+            Some(live_holdings(&inner.local().metadata))
+        };
         let _ = inner.holdings.set(h);
     }
     loop {

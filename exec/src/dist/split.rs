@@ -127,9 +127,9 @@ pub enum Requirement {
 impl Requirement {
     fn met_by(&self, h: &Holdings) -> bool {
         match self {
-            Requirement::Pod(p) => h.pods.contains(p),
-            Requirement::Service(s) => h.services.contains(s),
-            Requirement::Node(n) => h.nodes.contains(n),
+            Requirement::Pod(p) => h.pods.as_ref().is_none_or(|s| s.contains(p)),
+            Requirement::Service(s) => h.services.as_ref().is_none_or(|v| v.contains(s)),
+            Requirement::Node(n) => h.nodes.as_ref().is_none_or(|s| s.contains(n)),
         }
     }
 }

@@ -36,12 +36,25 @@ pub struct Peer {
 /// the local-address fallback of `df.ctx['pod']`), `upid_to_service_name`
 /// and `upid_to_node_name` take over its rows. The broker skips a PEM for a
 /// fragment that keeps only rows of a pod, service or node the PEM does not
-/// hold.
+/// hold. `None` means "any": a PEM whose collectors keep meeting new
+/// processes cannot say in advance which pods and services its rows will
+/// belong to, only which node.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holdings {
-    pub pods: std::collections::BTreeSet<String>,
-    pub services: std::collections::BTreeSet<String>,
-    pub nodes: std::collections::BTreeSet<String>,
+    pub pods: Option<std::collections::BTreeSet<String>>,
+    pub services: Option<std::collections::BTreeSet<String>>,
+    pub nodes: Option<std::collections::BTreeSet<String>>,
+}
+
+impl Holdings {
+    /// Holds rows of exactly these (nothing yet).
+    pub fn known() -> Self {
+        Holdings {
+            pods: Some(Default::default()),
+            services: Some(Default::default()),
+            nodes: Some(Default::default()),
+        }
+    }
 }
 
 /// The header of a fragment ticket.
