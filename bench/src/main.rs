@@ -1,4 +1,4 @@
-//! `cargo run --release -p pxl-bench -- [--rows N] [--iters K]`
+//! `cargo run --release -p pxl-bench -- [--rows N] [--iters K] [--query Q]`
 //!
 //! Generates N `http_events` rows (default 10M) into the table store, then
 //! measures, in this one run:
@@ -65,6 +65,8 @@ struct Query {
 fn main() {
     let rows = arg("--rows", 10_000_000);
     let iters = arg("--iters", 5).max(1);
+    // Only query number Q (1-3), for profiling; 0 runs them all.
+    let only = arg("--query", 0);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("machine: {cores} cores; {rows} http_events rows; median of {iters} runs");
 
@@ -189,7 +191,10 @@ fn main() {
         "| query | PxL end to end | DataFusion SQL | PxL / SQL | PxL rows/s per core | target |"
     );
     println!("|---|---|---|---|---|---|");
-    for q in &queries {
+    for (i, q) in queries.iter().enumerate() {
+        if only != 0 && only != i + 1 {
+            continue;
+        }
         let mut pxl_times = Vec::new();
         let mut sql_times = Vec::new();
         let mut pxl_rows = 0;

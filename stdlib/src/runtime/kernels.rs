@@ -3,7 +3,7 @@
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, FixedSizeBinaryArray, Float64Array, Int64Array,
-    StringArray,
+    StringArray, StringBuilder,
 };
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::common::{Result, exec_err};
@@ -160,12 +160,68 @@ pub fn fi_s(args: &[ArrayRef], f: impl Fn(f64, i64) -> String) -> Result<ArrayRe
 }
 
 /// UINT128 → STRING.
+///
+/// `f` is called once per distinct UPID of the batch (see [`UpidMemo`]).
 pub fn u_s(args: &[ArrayRef], f: impl Fn(u128) -> String) -> Result<ArrayRef> {
     let a = uint128_arg(&args[0])?;
-    Ok(collect_into!(
-        str,
-        (0..a.len()).map(|i| opt(a, i).then(|| f(u128_at(a, i))))
-    ))
+    let n = a.len();
+    let mut memo = UpidMemo::default();
+    let picks: Vec<Option<usize>> = (0..n)
+        .map(|i| opt(a, i).then(|| memo.index(u128_at(a, i), &f)))
+        .collect();
+    let values = memo.values;
+    let bytes: usize = picks.iter().flatten().map(|&at| values[at].len()).sum();
+    let mut out = StringBuilder::with_capacity(n, bytes);
+    for p in picks {
+        match p {
+            Some(at) => out.append_value(&values[at]),
+            None => out.append_null(),
+        }
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// Answers of a function of a UPID, worked out once per distinct UPID. A
+/// batch holds the rows of few processes (often in runs), while the
+/// metadata functions chase several maps and build a string per call.
+pub struct UpidMemo<V> {
+    pub values: Vec<V>,
+    seen: datafusion::common::HashMap<u128, usize>,
+    last: Option<(u128, usize)>,
+}
+
+impl<V> Default for UpidMemo<V> {
+    fn default() -> Self {
+        UpidMemo {
+            values: Vec::new(),
+            seen: Default::default(),
+            last: None,
+        }
+    }
+}
+
+impl<V> UpidMemo<V> {
+    /// The index in `values` of `f(u)`, calling `f` only for a new `u`.
+    pub fn index(&mut self, u: u128, f: impl FnOnce(u128) -> V) -> usize {
+        if let Some((l, at)) = self.last
+            && l == u
+        {
+            return at;
+        }
+        let values = &mut self.values;
+        let at = *self.seen.entry(u).or_insert_with(|| {
+            values.push(f(u));
+            values.len() - 1
+        });
+        self.last = Some((u, at));
+        at
+    }
+
+    /// `f(u)`, calling `f` only for a new `u`.
+    pub fn get(&mut self, u: u128, f: impl FnOnce(u128) -> V) -> &V {
+        let at = self.index(u, f);
+        &self.values[at]
+    }
 }
 
 /// UINT128 → INT64.
@@ -216,4 +272,58 @@ pub fn literal_str(a: &ArrayRef, what: &str) -> Result<Option<String>> {
         return exec_err!("{what} must not be null");
     }
     Ok(Some(s.value(0).to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::FixedSizeBinaryBuilder;
+    use std::cell::Cell;
+
+    fn upids(values: &[Option<u128>]) -> ArrayRef {
+        let mut b = FixedSizeBinaryBuilder::with_capacity(values.len(), 16);
+        for v in values {
+            match v {
+                Some(u) => b.append_value(u.to_be_bytes()).unwrap(),
+                None => b.append_null(),
+            }
+        }
+        Arc::new(b.finish())
+    }
+
+    #[test]
+    fn upid_strings_are_worked_out_once_per_distinct_upid() {
+        let input = [
+            Some(7),
+            Some(7),
+            None,
+            Some(u128::MAX),
+            Some(7),
+            Some(3 << 64),
+            Some(u128::MAX),
+            None,
+        ];
+        let calls = Cell::new(0);
+        let out = u_s(&[upids(&input)], |u| {
+            calls.set(calls.get() + 1);
+            format!("p{u:x}")
+        })
+        .unwrap();
+        let out = out.as_string::<i32>();
+        let got: Vec<Option<String>> = out.iter().map(|v| v.map(String::from)).collect();
+        let want: Vec<Option<String>> =
+            input.iter().map(|u| u.map(|u| format!("p{u:x}"))).collect();
+        assert_eq!(got, want);
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[test]
+    fn upid_memo_keeps_answers_apart() {
+        let mut m = UpidMemo::default();
+        assert_eq!(*m.get(1, |_| "a"), "a");
+        assert_eq!(*m.get(2, |_| "b"), "b");
+        assert_eq!(*m.get(1, |_| "wrong"), "a");
+        assert_eq!(*m.get(2, |_| "wrong"), "b");
+        assert_eq!(m.values, ["a", "b"]);
+    }
 }

@@ -7,7 +7,7 @@ use super::kernels::*;
 use super::metadata::{MetadataProvider, Pod};
 use super::scalar::ExecEnv;
 use super::udf::{Kernel, PxlUdf};
-use datafusion::arrow::array::{Array, ArrayRef, Int64Array, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, Int64Array, StringBuilder};
 use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
 use std::sync::Arc;
@@ -281,16 +281,23 @@ pub fn metadata_udfs(env: &Arc<ExecEnv>) -> Result<Vec<ScalarUDF>> {
             k(move |a, _| {
                 let u = uint128_arg(&a[0])?;
                 let ip = str_arg(&a[1])?;
-                let out: StringArray = (0..u.len())
-                    .map(|i| {
-                        if u.is_null(i) || ip.is_null(i) {
-                            return None;
-                        }
-                        let pod = upid_pod(m.as_ref(), u128_at(u, i))
-                            .or_else(|| m.pod_by_ip(ip.value(i)));
-                        Some(pod.map(pod_name).unwrap_or_default())
-                    })
-                    .collect();
+                let mut by_upid = UpidMemo::default();
+                let mut out = StringBuilder::with_capacity(u.len(), 0);
+                for i in 0..u.len() {
+                    if u.is_null(i) || ip.is_null(i) {
+                        out.append_null();
+                        continue;
+                    }
+                    let named =
+                        by_upid.get(u128_at(u, i), |v| upid_pod(m.as_ref(), v).map(pod_name));
+                    match named {
+                        Some(name) => out.append_value(name),
+                        None => out.append_value(
+                            m.pod_by_ip(ip.value(i)).map(pod_name).unwrap_or_default(),
+                        ),
+                    }
+                }
+                let out = out.finish();
                 Ok(Arc::new(out) as ArrayRef)
             }),
         ));
