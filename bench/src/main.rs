@@ -1,4 +1,6 @@
-//! `cargo run --release -p pxl-bench -- [--rows N] [--iters K] [--query Q]`
+//! `cargo run --release -p pxl-bench -- [--rows N] [--iters K] [--query Q] [--pxl-only]`
+//!
+//! `--query` and `--pxl-only` (skip the SQL side) are for profiling.
 //!
 //! Generates N `http_events` rows (default 10M) into the table store, then
 //! measures, in this one run:
@@ -67,6 +69,7 @@ fn main() {
     let iters = arg("--iters", 5).max(1);
     // Only query number Q (1-3), for profiling; 0 runs them all.
     let only = arg("--query", 0);
+    let pxl_only = std::env::args().any(|a| a == "--pxl-only");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("machine: {cores} cores; {rows} http_events rows; median of {iters} runs");
 
@@ -213,6 +216,9 @@ fn main() {
             let res = rt.block_on(engine.run(&outputs, None)).expect("run");
             pxl_times.push(t0.elapsed());
             pxl_rows = res[0].num_rows();
+            if pxl_only {
+                continue;
+            }
 
             let t0 = Instant::now();
             let batches = rt
@@ -220,6 +226,15 @@ fn main() {
                 .expect("sql");
             sql_times.push(t0.elapsed());
             sql_rows = batches.iter().map(|b| b.num_rows()).sum::<usize>();
+        }
+        if pxl_only {
+            let p = median(pxl_times);
+            println!(
+                "| {} | {:.1} ms | - | - | - | - |",
+                q.name,
+                p.as_secs_f64() * 1e3
+            );
+            continue;
         }
         assert_eq!(
             pxl_rows, sql_rows,
