@@ -349,10 +349,40 @@ impl Lowering<'_> {
                 let input = self.input(node, 0)?;
                 project_to(input, &node.relation)?
             }
-            Op::Rolling { .. } => {
-                return Err(PlanError::Unsupported(
-                    "`rolling` windows are not supported by the executor yet".into(),
-                ));
+            Op::Rolling { window_ns, on } => {
+                // Tumbling windows aligned on multiples of the window since
+                // the epoch: each row's `on` becomes the start of its
+                // window, which the `.agg()` that must follow groups by.
+                let input = self.input(node, 0)?;
+                let rel = &node.relation;
+                let exprs = rel
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if c.name != *on {
+                            return Ok(ucol(&c.name));
+                        }
+                        let column = ir::TypedExpr::column(rel, i);
+                        let start = ir::TypedExpr {
+                            ty: column.ty,
+                            semantic: column.semantic,
+                            expr: ir::ScalarExpr::Call {
+                                func: "bin".into(),
+                                args: vec![
+                                    column,
+                                    ir::TypedExpr {
+                                        expr: ir::ScalarExpr::Literal(ir::Literal::Int(*window_ns)),
+                                        ty: pxl_stdlib::DataType::Int64,
+                                        semantic: None,
+                                    },
+                                ],
+                            },
+                        };
+                        Ok(self.expr(&start)?.alias(&c.name))
+                    })
+                    .collect::<Result<Vec<_>, PlanError>>()?;
+                LogicalPlanBuilder::from(input).project(exprs)?.build()?
             }
             Op::Sink { .. } => self.input(node, 0)?,
         })

@@ -642,9 +642,17 @@ pub const DATAFRAME_METHODS: &[CompileTimeSpec] = &[
         "Groups rows into rolling time windows.",
         "Assigns rows to windows of size `window` (a duration string such as `'10s'` or \
          integer nanoseconds, greater than zero) over the `time_` column, the only value \
-         `on` accepts. Follow it with `.agg(...)`. Pixie accepts this method but cannot \
-         execute it; in pxl it is a real operator.",
-        &["df = df.rolling('1m').agg(requests=('latency', px.count))"],
+         `on` accepts. Follow it with `.agg(...)`, which then groups by window (within the \
+         groups of a preceding `groupby`). Windows are tumbling and aligned on multiples of \
+         `window` since the epoch; in the output, `time_` is the start of each window and \
+         comes after the group columns. `df.rolling('1m').agg(...)` gives the same rows as \
+         setting `df.time_ = px.bin(df.time_, px.DurationNanos(60000000000))` and grouping by \
+         `time_`. Pixie accepts this method but cannot execute it; in pxl it is a real \
+         operator.",
+        &[
+            "df = df.rolling('1m').agg(requests=('latency', px.count))",
+            "df = df.groupby('service').rolling('10s').agg(p99=('latency', px.quantiles(0.99)))",
+        ],
     ),
     ct(
         "DataFrame.stream",
