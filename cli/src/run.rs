@@ -71,9 +71,10 @@ pub struct ExplainArgs {
     /// The script, as for `pxl run`.
     #[arg(value_name = "SCRIPT")]
     script: String,
-    /// Plan against this data directory (default: empty tables).
+    /// Plan against this data directory (default: empty tables). Repeat
+    /// it to plan over the union of several, as `pxl run` does.
     #[arg(long, value_name = "DIR")]
-    data: Option<PathBuf>,
+    data: Vec<PathBuf>,
     /// Set a vis.json variable (repeatable).
     #[arg(long = "arg", value_name = "NAME=VALUE", value_parser = parse_arg)]
     args: Vec<(String, String)>,
@@ -569,19 +570,16 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
         return explain_on_cluster(args, &script, broker);
     }
     let store = Arc::new(TableStore::new());
-    let metadata = match &args.data {
-        Some(dir) => {
-            load_dir(dir, &store)
-                .map_err(|e| fail(e.to_string()))?
-                .metadata
+    let mut metadata = Metadata::default();
+    for dir in &args.data {
+        let loaded = load_dir(dir, &store).map_err(|e| fail(e.to_string()))?;
+        pxl_carnot::agent::registry::merge_metadata(&mut metadata, &loaded.metadata);
+    }
+    if args.data.is_empty() {
+        for t in pxl_stdlib::tables::tables() {
+            store.create(t.name, table_schema(t), 0);
         }
-        None => {
-            for t in pxl_stdlib::tables::tables() {
-                store.create(t.name, table_schema(t), 0);
-            }
-            Metadata::default()
-        }
-    };
+    }
     let p = prepare(
         &script,
         &args.args,
@@ -591,7 +589,7 @@ fn explain_inner(args: &ExplainArgs) -> Result<(), Failure> {
     )?;
     let rt = runtime()?;
     if let Some(n) = args.nodes {
-        let measure = args.data.is_some().then_some(metadata);
+        let measure = (!args.data.is_empty()).then_some(metadata);
         let text = rt
             .block_on(explain_cluster(&p, &store, n as usize, measure))
             .map_err(|e| fail(format!("{}: {e}", script.name)))?;
