@@ -8,6 +8,7 @@ mod check;
 mod cluster;
 mod demo;
 mod live;
+mod otel;
 mod render;
 mod run;
 

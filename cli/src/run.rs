@@ -4,6 +4,7 @@ use crate::check::parse_arg;
 use crate::render::{Format as DiagFormat, Renderer};
 use datafusion::catalog::TableProvider;
 use pxl_carnot::{TableStore, load_dir};
+use pxl_compiler::ir::{Op, SinkKind};
 use pxl_compiler::script::{ScriptInput, compile_input, discover};
 use pxl_compiler::{CompileOptions, Severity};
 use pxl_exec::Engine;
@@ -64,6 +65,11 @@ pub struct RunArgs {
     /// is older.
     #[arg(long, value_name = "TIME")]
     now: Option<String>,
+    /// The OpenTelemetry collector (OTLP over gRPC) for `px.export` calls
+    /// that name no `px.otel.Endpoint`: `host:4317` (TLS) or
+    /// `http://host:4317` (plain text).
+    #[arg(long, value_name = "URL")]
+    otel_endpoint: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -397,17 +403,94 @@ fn run_inner(args: &RunArgs) -> Result<(), Failure> {
     let max_rows = (args.max_rows > 0).then_some(args.max_rows);
     let rt = runtime()?;
     let engine = Engine::new();
+    // Exports get every row; --max-rows is about what is printed.
+    let (exports, shown): (Vec<_>, Vec<_>) = p
+        .outputs
+        .iter()
+        .cloned()
+        .partition(|o| matches!(o.kind, SinkKind::OtelExport(_)));
     let results = rt
-        .block_on(engine.run(&p.outputs, max_rows))
+        .block_on(engine.run(&shown, max_rows))
+        .map_err(|e| fail(format!("{}: query failed: {e}", script.name)))?;
+    let exported = rt
+        .block_on(engine.run(&exports, None))
         .map_err(|e| fail(format!("{}: query failed: {e}", script.name)))?;
     let format = match args.format {
         OutFormat::Table => Format::Table,
         OutFormat::Json => Format::Json,
         OutFormat::Csv => Format::Csv,
     };
-    print!("{}", render(&results, format));
+    if !shown.is_empty() {
+        print!("{}", render(&results, format));
+    }
     for note in truncation_notes(&results, max_rows) {
         eprintln!("{note}");
+    }
+    export_all(&rt, &p.plan, &exported, args, p.now_ns, &script.name)
+}
+
+/// Sends the rows of every `px.export` output to its collector, with a
+/// note per output on stderr.
+fn export_all(
+    rt: &tokio::runtime::Runtime,
+    plan: &pxl_compiler::ir::Plan,
+    tables: &[pxl_exec::ResultTable],
+    args: &RunArgs,
+    now_ns: i64,
+    script: &str,
+) -> Result<(), Failure> {
+    for t in tables {
+        let Some(spec) = plan.sinks().find_map(|n| match &n.op {
+            Op::Sink {
+                name,
+                kind: SinkKind::OtelExport(e),
+            } if *name == t.name => Some(e),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let endpoint = match (&spec.endpoint, &args.otel_endpoint) {
+            (Some(e), _) => e.clone(),
+            (None, Some(url)) => pxl_compiler::ir::OtelEndpoint {
+                url: url.clone(),
+                headers: Vec::new(),
+                insecure: url.starts_with("http://"),
+                timeout_s: 5,
+            },
+            (None, None) => {
+                return Err(fail(format!(
+                    "{script}: output `{}` exports to OpenTelemetry but names no collector: \
+                     give px.otel.Data(endpoint=px.otel.Endpoint(url=...)) or --otel-endpoint URL",
+                    t.name
+                )));
+            }
+        };
+        if t.truncated {
+            eprintln!(
+                "note: output `{}`: only the first {} rows were exported (raise --max-rows)",
+                t.name,
+                t.num_rows()
+            );
+        }
+        let sent = rt
+            .block_on(crate::otel::export(
+                spec,
+                &t.relation,
+                &t.batches,
+                &endpoint,
+                now_ns,
+            ))
+            .map_err(|e| fail(format!("{script}: output `{}`: {e}", t.name)))?;
+        eprintln!(
+            "exported `{}` to {}: {} rows as {} metric points ({} metrics) and {} spans, in {} resources",
+            t.name,
+            crate::otel::endpoint_uri(&endpoint),
+            t.num_rows(),
+            sent.points,
+            sent.metrics,
+            sent.spans,
+            sent.resources
+        );
     }
     Ok(())
 }
@@ -437,8 +520,15 @@ fn run_cluster(args: &RunArgs, script: &ScriptInput, broker: &str) -> Result<(),
         OutFormat::Json => Format::Json,
         OutFormat::Csv => Format::Csv,
     };
-    print!("{}", render(&r.tables, format));
-    for note in truncation_notes(&r.tables, max_rows) {
+    let (exported, shown): (Vec<_>, Vec<_>) = r.tables.into_iter().partition(|t| {
+        c.plan.sinks().any(|n| {
+            matches!(&n.op, Op::Sink { name, kind: SinkKind::OtelExport(_) } if *name == t.name)
+        })
+    });
+    if !shown.is_empty() {
+        print!("{}", render(&shown, format));
+    }
+    for note in truncation_notes(&shown, max_rows) {
         eprintln!("{note}");
     }
     for (table, missing) in &r.missing {
@@ -456,7 +546,9 @@ fn run_cluster(args: &RunArgs, script: &ScriptInput, broker: &str) -> Result<(),
             );
         }
     }
-    Ok(())
+    let rt = runtime()?;
+    let now = now_ns.unwrap_or_else(wall_clock_ns);
+    export_all(&rt, &c.plan, &exported, args, now, &script.name)
 }
 
 fn humantime(d: std::time::Duration) -> String {

@@ -153,10 +153,50 @@ pub enum SinkKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtelExport {
-    pub endpoint: Option<String>,
-    pub resource: Vec<(String, String)>,
-    /// Metric and span descriptions: kind and the column each field reads.
-    pub data: Vec<(String, Vec<(String, String)>)>,
+    pub endpoint: Option<OtelEndpoint>,
+    /// Resource attributes (one resource per distinct combination of the
+    /// column values).
+    pub resource: Vec<(String, OtelValue)>,
+    /// Metric and span configurations: their kind (`px.otel.metric.Gauge`,
+    /// `px.otel.metric.Summary`, `px.otel.trace.Span`) and their fields by
+    /// parameter name.
+    pub data: Vec<(String, Vec<(String, OtelValue)>)>,
+}
+
+/// `px.otel.Endpoint(url, headers={}, insecure=False, timeout=5)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtelEndpoint {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub insecure: bool,
+    pub timeout_s: i64,
+}
+
+/// A field of an OpenTelemetry configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OtelValue {
+    /// A column of the exported DataFrame.
+    Column(String),
+    Literal(Literal),
+    /// A dict (attributes, quantile values): keys as written (a float key
+    /// such as `0.99` in its shortest form).
+    Map(Vec<(String, OtelValue)>),
+    None,
+}
+
+impl std::fmt::Display for OtelValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OtelValue::Column(c) => write!(f, "{c}"),
+            OtelValue::Literal(Literal::Str(s)) => write!(f, "{s:?}"),
+            OtelValue::Literal(l) => write!(f, "{l:?}"),
+            OtelValue::Map(items) => {
+                let parts: Vec<String> = items.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                write!(f, "{{{}}}", parts.join(", "))
+            }
+            OtelValue::None => write!(f, "None"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -423,7 +463,7 @@ fn describe_op(op: &Op, plan: &Plan, node: &Node) -> String {
             SinkKind::Debug => format!("debug name={name}"),
             SinkKind::OtelExport(e) => format!(
                 "otel_export endpoint={} metrics={}",
-                e.endpoint.as_deref().unwrap_or("(default)"),
+                e.endpoint.as_ref().map_or("(default)", |e| e.url.as_str()),
                 e.data.len()
             ),
         },

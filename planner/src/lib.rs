@@ -117,11 +117,6 @@ pub fn lower(
         let Op::Sink { name, kind } = &sink.op else {
             continue;
         };
-        if let SinkKind::OtelExport(_) = kind {
-            return Err(PlanError::Unsupported(format!(
-                "`px.export` to OpenTelemetry (output `{name}`) is not supported by `pxl run` yet"
-            )));
-        }
         let input = sink
             .inputs
             .first()

@@ -6,7 +6,9 @@ use super::time;
 use super::value::{Object, UKind, UNode};
 use super::{Evaluator, Value};
 use crate::diagnostic::{Diagnostic, closest};
-use crate::ir::{ColumnType, Literal, Op, OtelExport, Relation, SinkKind, TimeBound};
+use crate::ir::{
+    ColumnType, Literal, Op, OtelEndpoint, OtelExport, OtelValue, Relation, SinkKind, TimeBound,
+};
 use crate::span::Span;
 use pxl_stdlib::functions::{CompileTimeSpec, Function};
 use pxl_stdlib::tables;
@@ -405,12 +407,82 @@ impl Evaluator {
             _ => return self.error("E0608", s[1], "px.otel.Data(resource=...) must be a dict of attribute names to columns or strings"),
         }
         let endpoint = match field("endpoint") {
-            Some(Value::Object(e)) => e
-                .fields
-                .iter()
-                .find(|(k, _)| k == "url")
-                .and_then(|(_, v)| v.as_str().map(String::from)),
-            _ => None,
+            Some(Value::Object(e)) if e.kind == "px.otel.Endpoint" => {
+                let get = |name: &str| {
+                    e.fields
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                };
+                let Some(url) = get("url").and_then(|v| v.as_str().map(String::from)) else {
+                    return self.error(
+                        "E0608",
+                        s[1],
+                        "px.otel.Endpoint(url=...) must be a string literal",
+                    );
+                };
+                let mut headers = Vec::new();
+                match get("headers") {
+                    Some(Value::Dict(items)) => {
+                        for (k, v) in items.iter() {
+                            let (Some(k), Some(v)) = (k.as_str(), v.as_str()) else {
+                                return self.error(
+                                    "E0608",
+                                    s[1],
+                                    "px.otel.Endpoint(headers=...) must map strings to strings",
+                                );
+                            };
+                            headers.push((k.to_string(), v.to_string()));
+                        }
+                    }
+                    Some(Value::None) | None => {}
+                    Some(_) => {
+                        return self.error(
+                            "E0608",
+                            s[1],
+                            "px.otel.Endpoint(headers=...) must be a dict of strings",
+                        );
+                    }
+                }
+                let insecure = match get("insecure") {
+                    None | Some(Value::None) => false,
+                    Some(v) => match v.as_bool() {
+                        Some(b) => b,
+                        None => {
+                            return self.error(
+                                "E0608",
+                                s[1],
+                                "px.otel.Endpoint(insecure=...) must be True or False",
+                            );
+                        }
+                    },
+                };
+                let timeout_s = match get("timeout") {
+                    None | Some(Value::None) => 5,
+                    Some(v) => match v.as_int().filter(|t| *t > 0) {
+                        Some(t) => t,
+                        None => return self.error(
+                            "E0608",
+                            s[1],
+                            "px.otel.Endpoint(timeout=...) must be a positive number of seconds",
+                        ),
+                    },
+                };
+                Some(OtelEndpoint {
+                    url,
+                    headers,
+                    insecure,
+                    timeout_s,
+                })
+            }
+            Some(Value::None) | None => None,
+            Some(_) => {
+                return self.error(
+                    "E0608",
+                    s[1],
+                    "px.otel.Data(endpoint=...) must be a px.otel.Endpoint(...)",
+                );
+            }
         };
         let mut data = Vec::new();
         match field("data") {
@@ -425,8 +497,8 @@ impl Evaluator {
                     };
                     let mut cols = Vec::new();
                     for (k, val) in &o.fields {
-                        let text = self.otel_value(val, &rel);
-                        cols.push((k.clone(), text));
+                        let v = self.otel_value(val, &rel);
+                        cols.push((k.clone(), v));
                     }
                     data.push((o.kind.to_string(), cols));
                 }
@@ -441,13 +513,29 @@ impl Evaluator {
                 }
             }
             Some(Value::None) | None => {
-                // pxl extension: every numeric column becomes a gauge.
-                for c in rel.columns.iter().filter(|c| c.ty.is_numeric()) {
+                // pxl extension: every numeric column becomes a gauge, with
+                // the string columns as attributes.
+                let attributes = OtelValue::Map(
+                    rel.columns
+                        .iter()
+                        .filter(|c| c.ty == pxl_stdlib::DataType::String)
+                        .map(|c| (c.name.clone(), OtelValue::Column(c.name.clone())))
+                        .collect(),
+                );
+                for c in rel
+                    .columns
+                    .iter()
+                    .filter(|c| c.ty.is_numeric() && c.name != "time_")
+                {
                     data.push((
                         "px.otel.metric.Gauge".to_string(),
                         vec![
-                            ("name".into(), c.name.clone()),
-                            ("value".into(), c.name.clone()),
+                            (
+                                "name".into(),
+                                OtelValue::Literal(Literal::Str(c.name.clone())),
+                            ),
+                            ("value".into(), OtelValue::Column(c.name.clone())),
+                            ("attributes".into(), attributes.clone()),
                         ],
                     ));
                 }
@@ -486,8 +574,9 @@ impl Evaluator {
         Value::None
     }
 
-    /// A value in an otel spec: a column (must exist) or a literal, as text.
-    fn otel_value(&mut self, v: &Value, rel: &Relation) -> String {
+    /// A value in an otel spec: a column (must exist), a literal or a dict
+    /// of them.
+    fn otel_value(&mut self, v: &Value, rel: &Relation) -> OtelValue {
         match v {
             Value::Expr(e) => match &e.kind {
                 UKind::Column(c) => {
@@ -502,27 +591,32 @@ impl Evaluator {
                         }
                         self.push(d);
                     }
-                    c.clone()
+                    OtelValue::Column(c.clone())
                 }
-                UKind::Lit(Literal::Str(s)) => format!("{s:?}"),
-                UKind::Lit(l) => format!("{l:?}"),
+                UKind::Lit(l) => OtelValue::Literal(l.clone()),
                 _ => {
                     self.error("E0608", e.span, "otel fields take a column (`df.col`) or a literal; compute expressions into a column first");
-                    String::new()
+                    OtelValue::None
                 }
             },
-            Value::Dict(items) => {
-                let parts: Vec<String> = items
+            Value::Dict(items) => OtelValue::Map(
+                items
                     .iter()
                     .map(|(k, v)| {
-                        format!("{}={}", k.as_str().unwrap_or("?"), self.otel_value(v, rel))
+                        let key = match k {
+                            Value::Expr(e) => match &e.kind {
+                                UKind::Lit(Literal::Str(s)) => s.clone(),
+                                UKind::Lit(Literal::Float(f)) => f.to_string(),
+                                UKind::Lit(Literal::Int(i)) => i.to_string(),
+                                _ => "?".into(),
+                            },
+                            _ => "?".into(),
+                        };
+                        (key, self.otel_value(v, rel))
                     })
-                    .collect();
-                format!("{{{}}}", parts.join(", "))
-            }
-            Value::None => "None".into(),
-            Value::Object(o) => o.kind.to_string(),
-            _ => String::new(),
+                    .collect(),
+            ),
+            _ => OtelValue::None,
         }
     }
 

@@ -67,6 +67,7 @@ pub(crate) fn layout<'a>(src: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Spann
         };
         if new_physical_line
             && !st.brackets.is_empty()
+            && !st.continues()
             && starts_statement(tok, &lexer)
             && width <= st.line_indent
         {
@@ -173,6 +174,19 @@ impl<'a> State<'a> {
             self.out.push((at, Tok::Newline, at + 1));
         }
         self.reset_line();
+    }
+
+    /// The open line ends where more must follow (`,`, an opening bracket,
+    /// `=`, `:` or an operator), so its next physical line continues it even
+    /// when it reads like a statement: `f(a,\nb=1)` is a keyword argument.
+    fn continues(&self) -> bool {
+        use RawTok::*;
+        match self.line.last() {
+            Some((_, Tok::P(t), _)) => {
+                matches!(t, Comma | LPar | LSqb | LBrace | Colon | Eq) || is_operator(*t)
+            }
+            _ => false,
+        }
     }
 
     fn reset_line(&mut self) {
