@@ -322,8 +322,8 @@ pub const MODULE_FUNCTIONS: &[CompileTimeSpec] = &[
         "The argument for `px.export`. `resource` maps resource attribute names to string \
          literals or columns and must contain `'service.name'`. `data` is a non-empty list \
          of `px.otel.metric.Gauge`, `px.otel.metric.Summary` or `px.otel.trace.Span` \
-         configurations. `endpoint` is a `px.otel.Endpoint`; it may be left out only when \
-         the script runs where an endpoint is configured for it (a plugin). pxl extension: \
+         configurations. `endpoint` is a `px.otel.Endpoint`; without it, `pxl run` sends to \
+         its `--otel-endpoint` (Pixie: the plugin's configured endpoint). pxl extension: \
          when `data` is omitted, every numeric column is exported as a gauge named after it, \
          with the string columns as attributes.",
         &[
