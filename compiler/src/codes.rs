@@ -301,6 +301,11 @@ pub const CODES: &[Code] = &[
         explanation: "manifest.yaml has a key pxl does not know; it is ignored.",
     },
     Code {
+        code: "W0605",
+        title: "query flag ignored",
+        explanation: "A `#px:set key=value` comment line sets a query flag. pxl uses `max_output_rows_per_table=N` (every shown output keeps at most N rows) and accepts Pixie's `explain` and `analyze` without effect; an unknown flag, or a value that is not a positive whole number, is ignored with this warning.",
+    },
+    Code {
         code: "E9999",
         title: "internal compiler error",
         explanation: "This is a bug in pxl. Please report it with the script that triggers it.",

@@ -4,7 +4,7 @@
 use crate::analysis::Analysis;
 use crate::diagnostic::{Diagnostic, Origin, Severity};
 use crate::eval::Evaluator;
-use crate::ir::Plan;
+use crate::ir::{Node, Op, Plan};
 use crate::span::Span;
 use crate::syntax::{self, ast};
 
@@ -103,6 +103,7 @@ fn compile(src: &str, vis_json: Option<&str>, opts: &CompileOptions) -> Compilat
         }
     }
     let mut diagnostics = parsed.diagnostics;
+    let flags = query_flags(src, &mut diagnostics);
     let eval_had_errors = ev.diags.iter().any(Diagnostic::is_error);
     diagnostics.append(&mut ev.diags);
     let syntax_errors = diagnostics.iter().any(Diagnostic::is_error);
@@ -137,11 +138,85 @@ fn compile(src: &str, vis_json: Option<&str>, opts: &CompileOptions) -> Compilat
     if analysis.enabled {
         analysis.frames = ev.nodes.iter().map(|n| n.relation.clone()).collect();
     }
-    let plan = ev.finish_plan();
+    let mut plan = ev.finish_plan();
+    if let Some(n) = flags.max_output_rows {
+        limit_outputs(&mut plan, n);
+    }
     Compilation {
         plan,
         diagnostics,
         analysis,
         module: parsed.module,
     }
+}
+
+/// Query flags set by `#px:set key=value` comment lines.
+#[derive(Debug, Default)]
+struct QueryFlags {
+    max_output_rows: Option<i64>,
+}
+
+/// Reads the `#px:set` lines of `src`. Pixie's `explain` and `analyze`
+/// flags are accepted and have no effect here (`pxl explain` shows plans);
+/// unknown flags and bad values are warned about and ignored.
+fn query_flags(src: &str, diags: &mut Vec<Diagnostic>) -> QueryFlags {
+    let mut flags = QueryFlags::default();
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim();
+        let Some(rest) = trimmed.strip_prefix("#px:set") else {
+            continue;
+        };
+        let lead = line.len() - line.trim_start().len();
+        let span = Span::new(start + lead, start + lead + trimmed.len());
+        for setting in rest.split_whitespace() {
+            let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
+            match key {
+                "max_output_rows_per_table" => match value.parse::<i64>() {
+                    Ok(n) if n > 0 => flags.max_output_rows = Some(n),
+                    _ => diags.push(
+                        Diagnostic::warning(
+                            "W0605",
+                            span,
+                            format!("`max_output_rows_per_table` needs a positive whole number, not `{value}`; the flag is ignored"),
+                        ),
+                    ),
+                },
+                "explain" | "analyze" => {}
+                other => diags.push(
+                    Diagnostic::warning("W0605", span, format!("unknown query flag `{other}`; it is ignored"))
+                        .help("pxl knows `max_output_rows_per_table`, `explain` and `analyze`"),
+                ),
+            }
+        }
+    }
+    flags
+}
+
+/// Puts a limit of `n` rows in front of every output that is shown.
+fn limit_outputs(plan: &mut Plan, n: i64) {
+    let mut next = plan.nodes.iter().map(|n| n.id).max().map_or(0, |m| m + 1);
+    let mut added = Vec::new();
+    for node in &mut plan.nodes {
+        let Op::Sink { kind, .. } = &node.op else {
+            continue;
+        };
+        if matches!(kind, crate::ir::SinkKind::OtelExport(_)) {
+            continue;
+        }
+        let Some(&input) = node.inputs.first() else {
+            continue;
+        };
+        added.push(Node {
+            id: next,
+            op: Op::Limit { n, pem_only: false },
+            inputs: vec![input],
+            relation: node.relation.clone(),
+        });
+        node.inputs[0] = next;
+        next += 1;
+    }
+    plan.nodes.extend(added);
 }
