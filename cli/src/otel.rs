@@ -507,10 +507,12 @@ pub async fn export(
             .tls_config(tonic::transport::ClientTlsConfig::new().with_webpki_roots())
             .map_err(|e| format!("TLS for {uri}: {e}"))?;
     }
-    let channel = ep
-        .connect()
-        .await
-        .map_err(|e| format!("cannot reach the collector at {uri}: {}", error_chain(&e)))?;
+    let channel = ep.connect().await.map_err(|e| {
+        format!(
+            "cannot reach the collector at {uri}: {}",
+            pxl_exec::dist::gather::source_chain(&e)
+        )
+    })?;
     if !metrics.resource_metrics.is_empty() {
         let reply = MetricsServiceClient::new(channel.clone())
             .export(request(metrics, endpoint)?)
@@ -547,18 +549,4 @@ pub async fn export(
         }
     }
     Ok(sent)
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        src = s.source();
-    }
-    out
 }
