@@ -210,7 +210,7 @@ fn hex_id(cell: &Cell, n: usize) -> Option<Vec<u8>> {
     let Cell::Str(s) = cell else {
         return None;
     };
-    if s.len() != 2 * n {
+    if s.len() != 2 * n || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..n)

@@ -429,6 +429,20 @@ fn run_inner(args: &RunArgs) -> Result<(), Failure> {
     export_all(&rt, &p.plan, &exported, args, p.now_ns, &script.name)
 }
 
+/// The OpenTelemetry export of output `name`, when it is one.
+fn export_spec<'a>(
+    plan: &'a pxl_compiler::ir::Plan,
+    name: &str,
+) -> Option<&'a pxl_compiler::ir::OtelExport> {
+    plan.sinks().find_map(|n| match &n.op {
+        Op::Sink {
+            name: sink,
+            kind: SinkKind::OtelExport(e),
+        } if sink == name => Some(e),
+        _ => None,
+    })
+}
+
 /// Sends the rows of every `px.export` output to its collector, with a
 /// note per output on stderr.
 fn export_all(
@@ -440,13 +454,7 @@ fn export_all(
     script: &str,
 ) -> Result<(), Failure> {
     for t in tables {
-        let Some(spec) = plan.sinks().find_map(|n| match &n.op {
-            Op::Sink {
-                name,
-                kind: SinkKind::OtelExport(e),
-            } if *name == t.name => Some(e),
-            _ => None,
-        }) else {
+        let Some(spec) = export_spec(plan, &t.name) else {
             continue;
         };
         let endpoint = match (&spec.endpoint, &args.otel_endpoint) {
@@ -520,11 +528,10 @@ fn run_cluster(args: &RunArgs, script: &ScriptInput, broker: &str) -> Result<(),
         OutFormat::Json => Format::Json,
         OutFormat::Csv => Format::Csv,
     };
-    let (exported, shown): (Vec<_>, Vec<_>) = r.tables.into_iter().partition(|t| {
-        c.plan.sinks().any(|n| {
-            matches!(&n.op, Op::Sink { name, kind: SinkKind::OtelExport(_) } if *name == t.name)
-        })
-    });
+    let (exported, shown): (Vec<_>, Vec<_>) = r
+        .tables
+        .into_iter()
+        .partition(|t| export_spec(&c.plan, &t.name).is_some());
     if !shown.is_empty() {
         print!("{}", render(&shown, format));
     }
