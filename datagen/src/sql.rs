@@ -229,24 +229,24 @@ pub(crate) fn mysql(w: &World, win: Window, rows: usize) -> ProtoGen<'_, Generic
 
 #[rustfmt::skip]
 const PGSQL_APP: &[Op<Cmd>] = &[
-    op(30.0, S("QUERY"), "SELECT customer_id, first_name, last_name, username FROM customers WHERE customer_id = '%cust%'", "customer_id,first_name,last_name,username\n%cust%,%first%,%last%,%user%\nSELECT 1", 0.5),
-    op(10.0, S("EXECUTE"), "query=[SELECT password_hash FROM customers WHERE username = $1] params=[%user%]", "password_hash\n$2a$10$%hex%\nSELECT 1", 0.4),
-    op(10.0, S("QUERY"), "SELECT card_id, long_num, expires FROM cards WHERE customer_id = '%cust%'", "card_id,long_num,expires\n%hex%,************%num%%num%%num%%num%,08/27\nSELECT 1", 0.45),
+    op(30.0, S("Query"), "SELECT customer_id, first_name, last_name, username FROM customers WHERE customer_id = '%cust%'", "customer_id,first_name,last_name,username\n%cust%,%first%,%last%,%user%\nSELECT 1", 0.5),
+    op(10.0, S("Execute"), "query=[SELECT password_hash FROM customers WHERE username = $1] params=[%user%]", "password_hash\n$2a$10$%hex%\nSELECT 1", 0.4),
+    op(10.0, S("Query"), "SELECT card_id, long_num, expires FROM cards WHERE customer_id = '%cust%'", "card_id,long_num,expires\n%hex%,************%num%%num%%num%%num%,08/27\nSELECT 1", 0.45),
     Op {
         err: 0.05,
         err_resp: "ERROR:  duplicate key value violates unique constraint \"customers_username_key\"\nDETAIL:  Key (username)=(%user%) already exists.",
-        ..op(1.0, S("QUERY"), "INSERT INTO customers (customer_id, first_name, last_name, username) VALUES ('%hex%', '%first%', '%last%', '%user%')", "INSERT 0 1", 1.2)
+        ..op(1.0, S("Query"), "INSERT INTO customers (customer_id, first_name, last_name, username) VALUES ('%hex%', '%first%', '%last%', '%user%')", "INSERT 0 1", 1.2)
     },
-    op(6.0, S("QUERY"), "UPDATE customers SET last_login = now() WHERE customer_id = '%cust%'", "UPDATE 1", 0.9),
-    op(4.0, S("QUERY"), "BEGIN", "BEGIN", 0.05),
-    op(4.0, S("QUERY"), "COMMIT", "COMMIT", 0.6),
+    op(6.0, S("Query"), "UPDATE customers SET last_login = now() WHERE customer_id = '%cust%'", "UPDATE 1", 0.9),
+    op(4.0, S("Query"), "BEGIN", "BEGIN", 0.05),
+    op(4.0, S("Query"), "COMMIT", "COMMIT", 0.6),
 ];
 
 #[rustfmt::skip]
 const PGSQL_EXPORTER: &[Op<Cmd>] = &[
-    op(2.0, S("QUERY"), "SELECT pg_database.datname, pg_database_size(pg_database.datname) FROM pg_database", "datname,pg_database_size\npostgres,7631663\nusers,10221359\ntemplate1,7553839\ntemplate0,7553839\nSELECT 4", 1.1),
-    op(2.0, S("QUERY"), "SELECT datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit FROM pg_stat_database WHERE datname = 'users'", "datname,numbackends,xact_commit,xact_rollback,blks_read,blks_hit\nusers,%num%,%seq%,12,4410,%seq%\nSELECT 1", 0.7),
-    op(1.0, S("QUERY"), "SELECT version()", "version\nPostgreSQL 16.2 on x86_64-pc-linux-gnu\nSELECT 1", 0.1),
+    op(2.0, S("Query"), "SELECT pg_database.datname, pg_database_size(pg_database.datname) FROM pg_database", "datname,pg_database_size\npostgres,7631663\nusers,10221359\ntemplate1,7553839\ntemplate0,7553839\nSELECT 4", 1.1),
+    op(2.0, S("Query"), "SELECT datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit FROM pg_stat_database WHERE datname = 'users'", "datname,numbackends,xact_commit,xact_rollback,blks_read,blks_hit\nusers,%num%,%seq%,12,4410,%seq%\nSELECT 1", 0.7),
+    op(1.0, S("Query"), "SELECT version()", "version\nPostgreSQL 16.2 on x86_64-pc-linux-gnu\nSELECT 1", 0.1),
 ];
 
 fn pgsql_flows(w: &World) -> Vec<Flow> {

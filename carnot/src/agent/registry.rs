@@ -125,7 +125,10 @@ pub fn merge_metadata(a: &mut Metadata, b: &Metadata) {
     if a.cluster_name.is_empty() {
         a.cluster_name = b.cluster_name.clone();
     }
-    add(&mut a.cidrs, &b.cidrs, |c| c.clone());
+    add(&mut a.pod_cidrs, &b.pod_cidrs, |c| c.clone());
+    if a.service_cidr.is_empty() {
+        a.service_cidr = b.service_cidr.clone();
+    }
     add(&mut a.nodes, &b.nodes, |n| n.name.clone());
     add(&mut a.namespaces, &b.namespaces, |n| n.id.clone());
     add(&mut a.processes, &b.processes, |p| {

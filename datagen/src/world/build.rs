@@ -57,8 +57,12 @@ impl Builder {
 
     pub(super) fn build(mut self) -> World {
         self.md.cluster_name = "pxl-demo".into();
-        self.md.cidrs = vec!["10.244.0.0/16".into(), "10.96.0.0/12".into()];
+        self.md.service_cidr = "10.96.0.0/12".into();
         self.nodes();
+        // Each node hands its pods addresses from its own /24 (see `pod`).
+        self.md.pod_cidrs = (1..=self.nodes.len())
+            .map(|n| format!("10.244.{n}.0/24"))
+            .collect();
         for ns in NAMESPACES {
             let id = self.rng.uuid();
             self.md.namespaces.push(Namespace {

@@ -108,12 +108,16 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         Family::Sql,
         &["(sql: STRING, cmd_code: INT64) -> STRING"],
         "Replaces the literals of a MySQL query with `?` placeholders.",
-        "Parses the MySQL statement `sql`, sent with the command code `cmd_code` (the \
-         `req_cmd` column of `mysql_events`; 3 is a plain query), and returns a JSON object \
-         with `query` (the statement with each constant replaced by `?`), `params` (the \
-         constants that were taken out) and `error` (non-empty when the statement could not \
-         be normalised). Grouping by the normalised query counts queries that only differ \
-         by their values together.",
+        "Normalises the MySQL statement `sql`, sent with the command code `cmd_code` (the \
+         `req_cmd` column of `mysql_events`): 3 is a plain query, 23 the execution of a \
+         prepared statement, written `query=[SQL] params=[v1, v2]`. Returns the JSON object \
+         `{\"query\": ..., \"params\": [...]}`: `query` is the statement with every constant \
+         (string, number, `TRUE`/`FALSE`, `NULL`, hex) and every `?` replaced by `?`, spacing \
+         and comments kept, and `params` the values taken out, as written (`'abcd'` keeps its \
+         quotes), in order. A prepared statement's `?` take its parameter values. Any other \
+         command code, or a statement that cannot be read, gives `{\"error\": ...}` instead, \
+         so `px.pluck(..., 'query')` is empty. Grouping by the normalised query counts \
+         queries that only differ by their values together.",
         &["df.query = px.pluck(px.normalize_mysql(df.req_body, df.req_cmd), 'query')"],
     ),
     scalar(
@@ -121,11 +125,15 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         Family::Sql,
         &["(sql: STRING, cmd_tag: STRING) -> STRING"],
         "Replaces the literals of a PostgreSQL query with `$n` placeholders.",
-        "Parses the PostgreSQL statement `sql`, sent with the command tag `cmd_tag` (the \
-         `req_cmd` column of `pgsql_events`), and returns a JSON object with `query` (the \
-         statement with its constants replaced by `$1`, `$2`, ...), `params` (the constants, in \
-         order) and `error` (non-empty when the statement could not be normalised). Read the \
-         parts with `px.pluck`.",
+        "Normalises the PostgreSQL statement `sql`, sent with the message tag `cmd_tag` (the \
+         `req_cmd` column of `pgsql_events`): `Query` for a simple query, `Execute` for a \
+         prepared statement, written `query=[SQL] params=[v1, v2]` (the tag is \
+         case-sensitive). Returns the JSON object `{\"query\": ..., \"params\": [...]}`: \
+         `query` is the statement with its constants (strings, numbers, `TRUE`/`FALSE`) and \
+         its `$n` placeholders numbered afresh `$1`, `$2`, ... in order, and `params` the \
+         values, as written, in that order; `$n` takes the n-th parameter of a prepared \
+         statement. `NULL` and a leading `-` stay in the query. Other tags, or a statement \
+         that cannot be read, give `{\"error\": ...}`. Read the parts with `px.pluck`.",
         &["df.query = px.pluck(px.normalize_pgsql(df.req, df.req_cmd), 'query')"],
     ),
 ];

@@ -58,7 +58,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "The cluster's pod and service CIDR ranges, as a JSON array.",
         "Returns the address ranges the Kubernetes cluster uses, as a JSON array of \
          `address/prefix_length` strings: the pod CIDRs, a `/32` for the CNI bridge address \
-         of each IPv4 pod range, and the service CIDR when it is known. Feed it to \
+         of each IPv4 pod range (its address with the last number 1), and the service CIDR \
+         when it is known, sorted as text. On a single host without Kubernetes it is `[]`. \
+         Feed it to \
          `px.cidrs_contain_ip` to tell in-cluster traffic from external traffic.",
         &["df.in_cluster = px.cidrs_contain_ip(px.get_cidrs(), df.remote_addr)"],
     ),
@@ -196,8 +198,12 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         &["(s: STRING) -> STRING"],
         "Masks personal data such as emails and IP addresses in a string.",
         "Returns `s` with the personal data it recognises replaced by a tag naming its kind, \
-         such as `<REDACTED_EMAIL>`. It looks for IP addresses, email addresses, MAC \
-         addresses, IMEI numbers, credit card numbers and IBANs. Detection is heuristic, so \
+         such as `<REDACTED_EMAIL>`. It looks for IBANs (`<REDACTED_IBAN>`, checked with \
+         mod 97), email addresses, IPv6 and IPv4 addresses (`<REDACTED_IPV6>`, \
+         `<REDACTED_IPV4>`), MAC addresses (`<REDACTED_MAC_ADDR>`), IMEI numbers \
+         (`<REDACTED_IMEI>`), credit card numbers that pass the Luhn check \
+         (`<REDACTED_CC_NUMBER>`) and US social security numbers (`<REDACTED_SSN>`). Where \
+         matches overlap the longest wins. Detection is heuristic, so \
          it can both miss data and mask harmless text: do not rely on it where privacy must \
          be guaranteed.",
         &["df.req_body = px.redact_pii_best_effort(df.req_body)"],

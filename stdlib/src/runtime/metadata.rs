@@ -17,8 +17,12 @@ use std::collections::HashMap;
 pub struct Metadata {
     /// Name of the cluster (`vizier_name()`); empty on a single host.
     pub cluster_name: String,
-    /// Pod and service CIDRs (`get_cidrs()`).
-    pub cidrs: Vec<String>,
+    /// The pods' address ranges, `address/prefix_length` (one per node on
+    /// most clusters). Older snapshots called this list `cidrs`.
+    #[serde(alias = "cidrs")]
+    pub pod_cidrs: Vec<String>,
+    /// The range services' cluster IPs come from; empty when unknown.
+    pub service_cidr: String,
     pub nodes: Vec<Node>,
     pub namespaces: Vec<Namespace>,
     pub processes: Vec<Process>,
@@ -141,7 +145,29 @@ pub trait MetadataProvider: Send + Sync + std::fmt::Debug {
     fn namespace_id(&self, name: &str) -> Option<&str>;
     fn node_by_asid(&self, asid: u32) -> Option<&Node>;
     fn cluster_name(&self) -> &str;
-    fn cidrs(&self) -> &[String];
+    fn pod_cidrs(&self) -> &[String];
+    /// Empty when unknown.
+    fn service_cidr(&self) -> &str;
+}
+
+/// What `get_cidrs()` answers, as Pixie does: every pod CIDR, for each IPv4
+/// one also the /32 of its CNI bridge (the range's address with the last
+/// octet 1), and the service CIDR; without duplicates and sorted as text.
+pub fn cluster_cidrs(md: &dyn MetadataProvider) -> Vec<String> {
+    let mut all = std::collections::BTreeSet::new();
+    for cidr in md.pod_cidrs() {
+        let cidr = cidr.trim();
+        all.insert(cidr.to_string());
+        let addr = cidr.split_once('/').map_or(cidr, |(a, _)| a);
+        if let Ok(v4) = addr.parse::<std::net::Ipv4Addr>() {
+            let [a, b, c, _] = v4.octets();
+            all.insert(format!("{a}.{b}.{c}.1/32"));
+        }
+    }
+    if !md.service_cidr().trim().is_empty() {
+        all.insert(md.service_cidr().trim().to_string());
+    }
+    all.into_iter().collect()
 }
 
 /// A [`Metadata`] snapshot with hash indexes over it.
@@ -296,7 +322,43 @@ impl MetadataProvider for MetadataIndex {
     fn cluster_name(&self) -> &str {
         &self.md.cluster_name
     }
-    fn cidrs(&self) -> &[String] {
-        &self.md.cidrs
+    fn pod_cidrs(&self) -> &[String] {
+        &self.md.pod_cidrs
+    }
+    fn service_cidr(&self) -> &str {
+        &self.md.service_cidr
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cidrs(pods: &[&str], service: &str) -> Vec<String> {
+        cluster_cidrs(&MetadataIndex::new(Metadata {
+            pod_cidrs: pods.iter().map(|s| s.to_string()).collect(),
+            service_cidr: service.into(),
+            ..Metadata::default()
+        }))
+    }
+
+    #[test]
+    fn cluster_cidrs_add_the_bridge_and_sort_as_text() {
+        assert_eq!(
+            cidrs(&["10.0.0.20/32"], "10.1.40.0/24"),
+            ["10.0.0.1/32", "10.0.0.20/32", "10.1.40.0/24"]
+        );
+        // Text order, not numeric; an IPv6 range has no bridge entry.
+        assert_eq!(
+            cidrs(&["10.244.2.0/24", "fd00::/64"], ""),
+            ["10.244.2.0/24", "10.244.2.1/32", "fd00::/64"]
+        );
+        assert!(cidrs(&[], "").is_empty());
+    }
+
+    #[test]
+    fn old_snapshots_name_the_pod_cidrs_cidrs() {
+        let md: Metadata = serde_json::from_str(r#"{"cidrs": ["10.244.0.0/16"]}"#).unwrap();
+        assert_eq!(md.pod_cidrs, ["10.244.0.0/16"]);
     }
 }

@@ -4,7 +4,7 @@
 //! registry name with its kernel.
 
 use super::kernels::*;
-use super::metadata::MetadataProvider;
+use super::metadata::{self, MetadataProvider};
 use super::names;
 use super::sql;
 use super::udf::{Kernel, PxlUdf};
@@ -626,14 +626,8 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
                 })
             }),
         ),
-        (
-            "normalize_mysql",
-            k(|a, _| si_s(a, |q, _cmd| sql::normalize(q, sql::Dialect::MySql))),
-        ),
-        (
-            "normalize_pgsql",
-            k(|a, _| ss_s(a, |q, _tag| sql::normalize(q, sql::Dialect::Postgres))),
-        ),
+        ("normalize_mysql", k(|a, _| si_s(a, sql::normalize_mysql))),
+        ("normalize_pgsql", k(|a, _| ss_s(a, sql::normalize_pgsql))),
         (
             "nslookup",
             k(move |a, _| {
@@ -658,7 +652,8 @@ fn implementations(env: &Arc<ExecEnv>) -> Vec<(&'static str, Kernel)> {
             k(move |_, n| {
                 Ok(constant_str(
                     n,
-                    &serde_json::to_string(e2.metadata.cidrs()).unwrap_or_default(),
+                    &serde_json::to_string(&metadata::cluster_cidrs(e2.metadata.as_ref()))
+                        .unwrap_or_default(),
                 ))
             }),
         ),
