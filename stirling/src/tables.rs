@@ -168,6 +168,13 @@ impl TableRows {
         self.push(row);
     }
 
+    /// Appends one row column by column, in schema order, without building
+    /// intermediate values (the collectors' hot path). Each call names its
+    /// column; debug builds check the name and kind against the schema.
+    pub fn row(&mut self) -> RowWriter<'_> {
+        RowWriter { t: self, col: 0 }
+    }
+
     /// Takes the rows gathered so far as a batch (None when there are none).
     pub fn take(&mut self) -> Option<RecordBatch> {
         if self.rows == 0 {
@@ -188,6 +195,101 @@ impl TableRows {
             .collect();
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), arrays).ok()
+    }
+}
+
+/// Writes one row of a [`TableRows`]; see [`TableRows::row`]. The row is
+/// complete when the writer is dropped: columns not written get their
+/// type's default.
+pub struct RowWriter<'a> {
+    t: &'a mut TableRows,
+    col: usize,
+}
+
+impl RowWriter<'_> {
+    fn next(&mut self, name: &str) -> Option<&mut Col> {
+        debug_assert_eq!(
+            self.t
+                .schema
+                .fields()
+                .get(self.col)
+                .map(|f| f.name().as_str()),
+            Some(name),
+            "column {} of {}",
+            self.col,
+            self.t.name
+        );
+        let col = self.t.cols.get_mut(self.col);
+        self.col += 1;
+        col
+    }
+
+    pub fn i64(&mut self, name: &str, v: i64) -> &mut Self {
+        match self.next(name) {
+            Some(Col::I64(b)) => b.append_value(v),
+            Some(c) => c.wrong_kind(),
+            None => {}
+        }
+        self
+    }
+
+    pub fn bool(&mut self, name: &str, v: bool) -> &mut Self {
+        match self.next(name) {
+            Some(Col::Bool(b)) => b.append_value(v),
+            Some(c) => c.wrong_kind(),
+            None => {}
+        }
+        self
+    }
+
+    pub fn str(&mut self, name: &str, v: &str) -> &mut Self {
+        match self.next(name) {
+            Some(Col::Str(b)) => b.append_value(v),
+            Some(c) => c.wrong_kind(),
+            None => {}
+        }
+        self
+    }
+
+    pub fn u128(&mut self, name: &str, v: u128) -> &mut Self {
+        match self.next(name) {
+            // 16 bytes always fit a width-16 builder.
+            Some(Col::U128(b)) => {
+                let _ = b.append_value(v.to_be_bytes());
+            }
+            Some(c) => c.wrong_kind(),
+            None => {}
+        }
+        self
+    }
+}
+
+impl Drop for RowWriter<'_> {
+    fn drop(&mut self) {
+        debug_assert_eq!(self.col, self.t.cols.len(), "row width of {}", self.t.name);
+        for c in self.t.cols.iter_mut().skip(self.col) {
+            c.append_default();
+        }
+        self.t.rows += 1;
+    }
+}
+
+impl Col {
+    fn wrong_kind(&mut self) {
+        debug_assert!(false, "a value of the wrong kind");
+        self.append_default();
+    }
+
+    fn append_default(&mut self) {
+        match self {
+            Col::I64(b) => b.append_value(0),
+            Col::F64(b) => b.append_value(0.0),
+            Col::Bool(b) => b.append_value(false),
+            Col::Str(b) => b.append_value(""),
+            Col::U128(b) => {
+                let _ = b.append_value([0u8; 16]);
+            }
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use crate::host::HostMetadata;
 use crate::http::{HttpConfig, HttpConn, HttpRecord, looks_like_http};
 use crate::tables::{TableRows, Value};
 use crate::{Chunk, Direction, Role, procfs};
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
@@ -52,12 +53,16 @@ struct Conn {
     role: Role,
     remote: Option<(IpAddr, u16)>,
     local: Option<SocketAddr>,
+    /// `remote` and `local`'s addresses as rows show them.
+    remote_text: String,
+    local_text: String,
     proto: Proto,
     http: Option<HttpConn>,
     last_ns: u64,
     /// The local address was looked up again at the first data.
     local_retried: bool,
-    stats: StatsKey,
+    /// Index of its endpoint's counters in `Tracker::counters`.
+    stats: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,8 +111,10 @@ pub struct Tracker {
     /// CLOCK_REALTIME − CLOCK_MONOTONIC, to put kernel times on the wall clock.
     mono_to_real: i64,
     ticks_ns: u64,
-    conns: HashMap<(u32, i32), Conn>,
-    counters: HashMap<StatsKey, ConnCounters>,
+    conns: FxHashMap<(u32, i32), Conn>,
+    /// `conn_stats` counters per endpoint; entries stay, so indices are stable.
+    counters: Vec<(StatsKey, ConnCounters)>,
+    counter_index: FxHashMap<StatsKey, usize>,
     /// The TCP table and the CLOCK_MONOTONIC time it was read.
     tcp_cache: (u64, HashMap<u64, procfs::TcpSock>),
     pub stats: TrackerStats,
@@ -140,7 +147,101 @@ fn family_of(remote: Option<(IpAddr, u16)>, local: Option<SocketAddr>) -> i64 {
     }
 }
 
-fn headers_json(h: &[(String, String)]) -> String {
+/// One `http_events` row, written straight into the column builders.
+fn http_row(rows: &mut TableRows, conn: &Conn, r: HttpRecord) {
+    let latency = r.resp_end_ns.saturating_sub(r.req_start_ns) as i64;
+    let mut json = String::new();
+    let mut w = rows.row();
+    w.i64("time_", r.resp_end_ns as i64)
+        .u128("upid", conn.upid)
+        .str("remote_addr", &conn.remote_text)
+        .i64("remote_port", conn.remote.map_or(0, |a| a.1 as i64))
+        .str("local_addr", &conn.local_text)
+        .i64("local_port", conn.local.map_or(0, |a| a.port() as i64))
+        .i64("trace_role", conn.role as i64)
+        .bool("encrypted", false)
+        .i64("major_version", r.major_version)
+        .i64("minor_version", r.minor_version)
+        .i64("content_type", r.content_type);
+    headers_json(&r.req_headers, &mut json);
+    w.str("req_headers", &json)
+        .str("req_method", &r.req_method)
+        .str("req_path", &r.req_path)
+        .str("req_body", &r.req_body)
+        .i64("req_body_size", r.req_body_size);
+    headers_json(&r.resp_headers, &mut json);
+    w.str("resp_headers", &json)
+        .i64("resp_status", r.resp_status)
+        .str("resp_message", &r.resp_message)
+        .str("resp_body", &r.resp_body)
+        .i64("resp_body_size", r.resp_body_size)
+        .i64("latency", latency);
+}
+
+/// Headers as a JSON object into `out` (cleared first), keys in sorted
+/// order; repeated headers are joined with `, `, as HTTP allows.
+fn headers_json(h: &[(String, String)], out: &mut String) {
+    out.clear();
+    let mut order: Vec<usize> = (0..h.len()).collect();
+    // Stable, so repeated headers keep their order.
+    order.sort_by(|&a, &b| h[a].0.cmp(&h[b].0));
+    out.push('{');
+    let mut prev: Option<&str> = None;
+    for i in order {
+        let (k, v) = (&h[i].0, &h[i].1);
+        if prev == Some(k.as_str()) {
+            // Join into the open value: drop its closing quote.
+            out.pop();
+            out.push_str(", ");
+        } else {
+            if prev.is_some() {
+                out.push(',');
+            }
+            json_str(k, out);
+            out.push_str(":\"");
+        }
+        json_escape(v, out);
+        out.push('"');
+        prev = Some(k);
+    }
+    out.push('}');
+}
+
+fn json_str(s: &str, out: &mut String) {
+    out.push('"');
+    json_escape(s, out);
+    out.push('"');
+}
+
+/// JSON string escaping, as serde_json writes it.
+fn json_escape(s: &str, out: &mut String) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            out.push_str(&format!("\\u{b:04x}"));
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
+/// The reference `headers_json` is checked against.
+#[cfg(test)]
+fn headers_json_serde(h: &[(String, String)]) -> String {
     let mut m = serde_json::Map::new();
     for (k, v) in h {
         match m.get_mut(k) {
@@ -163,8 +264,9 @@ impl Tracker {
             cfg,
             mono_to_real: mono_to_real_offset(),
             ticks_ns: 1_000_000_000 / procfs::clock_ticks_per_sec().max(1),
-            conns: HashMap::new(),
-            counters: HashMap::new(),
+            conns: FxHashMap::default(),
+            counters: Vec::new(),
+            counter_index: FxHashMap::default(),
             tcp_cache: (0, HashMap::new()),
             stats: TrackerStats::default(),
             http_events: TableRows::new("http_events"),
@@ -248,13 +350,22 @@ impl Tracker {
         ts: u64,
         count_open: bool,
     ) {
-        let stats = StatsKey {
+        let remote_text = remote.map(|r| r.0.to_string()).unwrap_or_default();
+        let key = StatsKey {
             upid,
-            remote_addr: remote.map(|r| r.0.to_string()).unwrap_or_default(),
+            remote_addr: remote_text.clone(),
             remote_port: remote.map_or(0, |r| r.1 as i64),
             role: role as i64,
         };
-        let c = self.counters.entry(stats.clone()).or_default();
+        let stats = match self.counter_index.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.counters.push((key.clone(), ConnCounters::default()));
+                self.counter_index.insert(key, self.counters.len() - 1);
+                self.counters.len() - 1
+            }
+        };
+        let c = &mut self.counters[stats].1;
         c.family = family_of(remote, local);
         if count_open {
             c.open += 1;
@@ -268,6 +379,8 @@ impl Tracker {
                 role,
                 remote,
                 local,
+                remote_text,
+                local_text: local.map(|a| a.ip().to_string()).unwrap_or_default(),
                 proto: Proto::Unknown,
                 http: None,
                 last_ns: ts,
@@ -351,8 +464,9 @@ impl Tracker {
                 if retry {
                     conn.local_retried = true;
                     conn.local = sock.map(|s| s.local);
+                    conn.local_text = conn.local.map(|a| a.ip().to_string()).unwrap_or_default();
                 }
-                if let Some(c) = self.counters.get_mut(&conn.stats) {
+                if let Some((_, c)) = self.counters.get_mut(conn.stats) {
                     if ingress {
                         c.recv += len as i64;
                     } else {
@@ -364,7 +478,7 @@ impl Tracker {
                     if looks_like_http(&data).is_some() {
                         conn.proto = Proto::Http;
                         conn.http = Some(HttpConn::new(conn.role, cfg));
-                        if let Some(c) = self.counters.get_mut(&conn.stats) {
+                        if let Some((_, c)) = self.counters.get_mut(conn.stats) {
                             c.protocol = 1;
                         }
                     } else {
@@ -385,15 +499,15 @@ impl Tracker {
                 if conn.role == Role::Unknown {
                     conn.role = http.role();
                 }
-                let (upid, role, remote, local) = (conn.upid, conn.role, conn.remote, conn.local);
                 for r in records {
-                    self.http_row(upid, role, remote, local, r);
+                    self.stats.http_records += 1;
+                    http_row(&mut self.http_events, conn, r);
                 }
             }
             Event::Close { head, sent, recv } => {
                 let ts = self.wall(head.mono_ns);
                 if let Some(conn) = self.conns.remove(&(head.tgid, head.fd)) {
-                    if let Some(c) = self.counters.get_mut(&conn.stats) {
+                    if let Some((_, c)) = self.counters.get_mut(conn.stats) {
                         c.sent += sent as i64;
                         c.recv += recv as i64;
                     }
@@ -473,56 +587,17 @@ impl Tracker {
     }
 
     fn finish(&mut self, mut conn: Conn, ts: u64) {
-        if let Some(c) = self.counters.get_mut(&conn.stats) {
+        if let Some((_, c)) = self.counters.get_mut(conn.stats) {
             c.close += 1;
             c.dirty = true;
         }
         if let Some(mut http) = conn.http.take() {
             let records = http.close(ts);
             for r in records {
-                self.http_row(conn.upid, conn.role, conn.remote, conn.local, r);
+                self.stats.http_records += 1;
+                http_row(&mut self.http_events, &conn, r);
             }
         }
-    }
-
-    fn http_row(
-        &mut self,
-        upid: u128,
-        role: Role,
-        remote: Option<(IpAddr, u16)>,
-        local: Option<SocketAddr>,
-        r: HttpRecord,
-    ) {
-        self.stats.http_records += 1;
-        let latency = r.resp_end_ns.saturating_sub(r.req_start_ns) as i64;
-        let mut r = r;
-        self.http_events.push_with(|name| {
-            Some(match name {
-                "time_" => Value::I64(r.resp_end_ns as i64),
-                "upid" => Value::U128(upid),
-                "remote_addr" => Value::Str(remote.map(|a| a.0.to_string()).unwrap_or_default()),
-                "remote_port" => Value::I64(remote.map_or(0, |a| a.1 as i64)),
-                "local_addr" => Value::Str(local.map(|a| a.ip().to_string()).unwrap_or_default()),
-                "local_port" => Value::I64(local.map_or(0, |a| a.port() as i64)),
-                "trace_role" => Value::I64(role as i64),
-                "encrypted" => Value::Bool(false),
-                "major_version" => Value::I64(r.major_version),
-                "minor_version" => Value::I64(r.minor_version),
-                "content_type" => Value::I64(r.content_type),
-                "req_headers" => Value::Str(headers_json(&r.req_headers)),
-                "req_method" => Value::Str(std::mem::take(&mut r.req_method)),
-                "req_path" => Value::Str(std::mem::take(&mut r.req_path)),
-                "req_body" => Value::Str(std::mem::take(&mut r.req_body)),
-                "req_body_size" => Value::I64(r.req_body_size),
-                "resp_headers" => Value::Str(headers_json(&r.resp_headers)),
-                "resp_status" => Value::I64(r.resp_status),
-                "resp_message" => Value::Str(std::mem::take(&mut r.resp_message)),
-                "resp_body" => Value::Str(std::mem::take(&mut r.resp_body)),
-                "resp_body_size" => Value::I64(r.resp_body_size),
-                "latency" => Value::I64(latency),
-                _ => return None,
-            })
-        });
     }
 
     /// Appends a `conn_stats` row for every endpoint that saw activity since
@@ -560,6 +635,32 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headers_json_writes_what_serde_json_writes() {
+        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let cases = [
+            h(&[]),
+            h(&[("Host", "a")]),
+            h(&[("b", "1"), ("A", "2"), ("b", "3"), ("a", "4"), ("b", "5")]),
+            h(&[
+                ("q\"uote", "back\\slash"),
+                ("ctl", "\u{1}\u{1f}\t\n\r\u{8}\u{c}\u{7f}"),
+            ]),
+            h(&[("ünï", "cødé ✓"), ("", "")]),
+        ];
+        let mut out = String::from("stale");
+        for c in &cases {
+            headers_json(c, &mut out);
+            assert_eq!(out, headers_json_serde(c), "{c:?}");
+            let _: serde_json::Value = serde_json::from_str(&out).unwrap();
+        }
+    }
     use std::os::fd::AsRawFd;
 
     #[test]
