@@ -18,8 +18,7 @@ pub struct Metadata {
     /// Name of the cluster (`vizier_name()`); empty on a single host.
     pub cluster_name: String,
     /// The pods' address ranges, `address/prefix_length` (one per node on
-    /// most clusters). Older snapshots called this list `cidrs`.
-    #[serde(alias = "cidrs")]
+    /// most clusters).
     pub pod_cidrs: Vec<String>,
     /// The range services' cluster IPs come from; empty when unknown.
     pub service_cidr: String,
@@ -156,10 +155,21 @@ pub trait MetadataProvider: Send + Sync + std::fmt::Debug {
 pub fn cluster_cidrs(md: &dyn MetadataProvider) -> Vec<String> {
     let mut all = std::collections::BTreeSet::new();
     for cidr in md.pod_cidrs() {
-        let cidr = cidr.trim();
-        all.insert(cidr.to_string());
-        let addr = cidr.split_once('/').map_or(cidr, |(a, _)| a);
-        if let Ok(v4) = addr.parse::<std::net::Ipv4Addr>() {
+        // Ranges that do not parse are left out.
+        let Some((addr, len)) = cidr.trim().split_once('/') else {
+            continue;
+        };
+        let Ok(ip) = addr.parse::<std::net::IpAddr>() else {
+            continue;
+        };
+        if !len
+            .parse::<u8>()
+            .is_ok_and(|l| l <= if ip.is_ipv4() { 32 } else { 128 })
+        {
+            continue;
+        }
+        all.insert(format!("{ip}/{len}"));
+        if let std::net::IpAddr::V4(v4) = ip {
             let [a, b, c, _] = v4.octets();
             all.insert(format!("{a}.{b}.{c}.1/32"));
         }
@@ -357,8 +367,10 @@ mod tests {
     }
 
     #[test]
-    fn old_snapshots_name_the_pod_cidrs_cidrs() {
-        let md: Metadata = serde_json::from_str(r#"{"cidrs": ["10.244.0.0/16"]}"#).unwrap();
-        assert_eq!(md.pod_cidrs, ["10.244.0.0/16"]);
+    fn cluster_cidrs_leave_out_ranges_that_do_not_parse() {
+        assert_eq!(
+            cidrs(&["garbage", "10.0.0.0/33", "FD00:0::/64"], ""),
+            ["fd00::/64"]
+        );
     }
 }

@@ -89,8 +89,9 @@ fn split_execute(s: &str) -> (&str, Vec<String>) {
 #[derive(Debug, Clone, PartialEq)]
 enum Prev {
     Start,
-    /// A word, upper-cased.
-    Word(String),
+    /// A word, upper-cased, and whether it follows a name or `AS` (where a
+    /// column type stands, rather than a function call).
+    Word(String, bool),
     /// A value: constant, quoted identifier, placeholder, `)`.
     Value,
     /// An operator or other punctuation.
@@ -100,7 +101,8 @@ enum Prev {
 /// Words after which `-5` is a negative number rather than a subtraction.
 const OPERATOR_WORDS: &[&str] = &[
     "SELECT", "WHERE", "AND", "OR", "NOT", "VALUES", "SET", "THEN", "ELSE", "WHEN", "IN", "BY",
-    "LIKE", "BETWEEN", "CASE", "IS", "ON", "HAVING", "RETURN", "DEFAULT", "INTERVAL",
+    "LIKE", "BETWEEN", "CASE", "IS", "ON", "HAVING", "RETURN", "DEFAULT", "INTERVAL", "DIV", "MOD",
+    "XOR",
 ];
 
 /// Types whose `(n)` / `(p, s)` are sizes, not constants.
@@ -274,7 +276,7 @@ impl<'a> Normalizer<'a> {
     fn unary_position(&self) -> bool {
         match &self.prev {
             Prev::Start | Prev::Punct => true,
-            Prev::Word(w) => OPERATOR_WORDS.contains(&w.as_str()),
+            Prev::Word(w, _) => OPERATOR_WORDS.contains(&w.as_str()),
             Prev::Value => false,
         }
     }
@@ -376,8 +378,11 @@ impl<'a> Normalizer<'a> {
                     }
                 },
                 b'@' if self.dialect == Dialect::MySql => {
-                    // A user (`@a`) or system (`@@a`) variable stays.
+                    // A user (`@a`, `@'a'`) or system (`@@a`) variable stays.
                     let mut j = i + 1;
+                    if matches!(next, Some(b'\'' | b'"' | b'`')) {
+                        j = self.quoted_end(i + 1, true)?;
+                    }
                     while j < b.len() && (is_ident(b[j]) || b[j] == b'@' || b[j] == b'.') {
                         j += 1;
                     }
@@ -411,7 +416,7 @@ impl<'a> Normalizer<'a> {
                 {
                     // MySQL's grammar reads `-5` as one constant.
                     match self.number_end(i + 1) {
-                        Some(end) if !self.sql[i + 1..end].contains(['.', 'e', 'E']) => {
+                        Some(end) if self.sql[i + 1..end].bytes().all(|c| c.is_ascii_digit()) => {
                             self.constant(i, end);
                             i = end;
                         }
@@ -424,8 +429,7 @@ impl<'a> Normalizer<'a> {
                 }
                 c if is_ident_start(c) => i = self.word(i)?,
                 b'(' => {
-                    let sizes =
-                        matches!(&self.prev, Prev::Word(w) if SIZED_TYPES.contains(&w.as_str()));
+                    let sizes = matches!(&self.prev, Prev::Word(w, true) if SIZED_TYPES.contains(&w.as_str()));
                     self.parens.push(sizes);
                     self.copy(i, i + 1);
                     self.prev = Prev::Punct;
@@ -459,7 +463,7 @@ impl<'a> Normalizer<'a> {
         if c == b'.' {
             // `.5`, but not `t.col` or `1.`'s dot.
             return self.b.get(i + 1).is_some_and(u8::is_ascii_digit)
-                && !matches!(self.prev, Prev::Value | Prev::Word(_))
+                && !matches!(self.prev, Prev::Value | Prev::Word(..))
                 && (i == 0 || !is_ident(self.b[i - 1]));
         }
         true
@@ -468,7 +472,7 @@ impl<'a> Normalizer<'a> {
     /// MySQL's `LIMIT n` / `OFFSET n` take plain numbers, not constants.
     fn is_limit(&self) -> bool {
         self.dialect == Dialect::MySql
-            && matches!(&self.prev, Prev::Word(w) if w == "LIMIT" || w == "OFFSET")
+            && matches!(&self.prev, Prev::Word(w, _) if w == "LIMIT" || w == "OFFSET")
     }
 
     /// A name or keyword at `i` (or a string with a prefix: `N'..'`,
@@ -493,22 +497,36 @@ impl<'a> Normalizer<'a> {
                 self.constant(i, end);
                 return Ok(end);
             }
-            if self.dialect == Dialect::Postgres {
-                // `X'1F'`, `B'01'` and `type 'text'` are casts, kept whole.
+            if self.dialect == Dialect::Postgres && matches!(upper.as_str(), "X" | "B") {
+                // Bit strings `X'1F'`, `B'01'` stay as they are.
                 let end = self.quoted_end(j, false)?;
                 self.copy(i, end);
                 self.prev = Prev::Value;
                 return Ok(end);
             }
         }
+        // A value `NULL`, not a column's `NULL` / `NOT NULL` / `DEFAULT NULL`
+        // or `IS [NOT] NULL`.
         let is_null_constant = upper == "NULL"
             && self.dialect == Dialect::MySql
-            && !matches!(&self.prev, Prev::Word(w) if w == "IS" || w == "NOT");
+            && match &self.prev {
+                Prev::Start | Prev::Punct => true,
+                Prev::Word(w, _) => {
+                    OPERATOR_WORDS.contains(&w.as_str())
+                        && !matches!(w.as_str(), "IS" | "NOT" | "DEFAULT")
+                }
+                Prev::Value => false,
+            };
         if upper == "TRUE" || upper == "FALSE" || is_null_constant {
             self.constant(i, j);
         } else {
             self.copy(i, j);
-            self.prev = Prev::Word(upper);
+            let after_name = match &self.prev {
+                Prev::Word(w, _) => w == "AS" || !OPERATOR_WORDS.contains(&w.as_str()),
+                Prev::Value => true,
+                Prev::Start | Prev::Punct => false,
+            };
+            self.prev = Prev::Word(upper, after_name);
         }
         Ok(j)
     }
@@ -632,6 +650,19 @@ mod tests {
                 "SELECT ?, ?, ?, `col 1` FROM t",
                 &["\"it's\"", "'o''k'", "'a\\'b'"],
             ),
+            (
+                "CREATE TABLE t (a int NULL, b int NOT NULL DEFAULT NULL, c char(2))",
+                3,
+                "CREATE TABLE t (a int NULL, b int NOT NULL DEFAULT NULL, c char(2))",
+                &[],
+            ),
+            (
+                "SELECT CHAR(77, 121), @'x', -0x1F, a DIV -5, CAST(b AS DECIMAL(10, 2)) FROM t",
+                3,
+                "SELECT CHAR(?, ?), @'x', -?, a DIV ?, CAST(b AS DECIMAL(10, 2)) FROM t",
+                &["77", "121", "0x1F", "-5"],
+            ),
+            ("", 3, "", &[]),
         ];
         for (sql, cmd, q, p) in cases {
             assert_eq!(normalize_mysql(sql, *cmd), ok(q, p), "{sql}");
@@ -692,9 +723,43 @@ mod tests {
                 "SELECT -$1, NULL, X'1F', $2, $3 FROM t1",
                 &["5", "$$a'b$$", "$tag$x$tag$"],
             ),
+            (
+                "SELECT * FROM t WHERE a LIKE'x%'",
+                "Query",
+                "SELECT * FROM t WHERE a LIKE$1",
+                &["'x%'"],
+            ),
         ];
         for (sql, tag, q, p) in cases {
             assert_eq!(normalize_pgsql(sql, tag), ok(q, p), "{sql}");
+        }
+    }
+
+    #[test]
+    fn any_input_gives_json() {
+        let pieces = [
+            "$", "$$", "$a$", "'", "\"", "`", "E'", "\\", "0x", "1e", "1e+", ".", ".5a", "@", "@'",
+            "--", "/*", "-", "-1", "?", "$1", "$0", "é", "NULL", "IS", "(", ")", ",", " ", "x",
+            "varchar", "LIMIT", "9",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let sql = format!("{a}{b}{c}");
+                    for out in [
+                        normalize_mysql(&sql, 3),
+                        normalize_mysql(&sql, 23),
+                        normalize_pgsql(&sql, "Query"),
+                        normalize_pgsql(&sql, "Execute"),
+                    ] {
+                        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+                        assert!(
+                            v.get("query").is_some() || v.get("error").is_some(),
+                            "{sql}"
+                        );
+                    }
+                }
+            }
         }
     }
 
