@@ -150,7 +150,7 @@ fn family_of(remote: Option<(IpAddr, u16)>, local: Option<SocketAddr>) -> i64 {
 /// One `http_events` row, written straight into the column builders.
 fn http_row(rows: &mut TableRows, conn: &Conn, r: HttpRecord) {
     let latency = r.resp_end_ns.saturating_sub(r.req_start_ns) as i64;
-    let mut json = String::new();
+    let (mut json, mut joined) = (Vec::new(), String::new());
     let mut w = rows.row();
     w.i64("time_", r.resp_end_ns as i64)
         .u128("upid", conn.upid)
@@ -163,14 +163,14 @@ fn http_row(rows: &mut TableRows, conn: &Conn, r: HttpRecord) {
         .i64("major_version", r.major_version)
         .i64("minor_version", r.minor_version)
         .i64("content_type", r.content_type);
-    headers_json(&r.req_headers, &mut json);
-    w.str("req_headers", &json)
+    headers_json(&r.req_headers, &mut json, &mut joined);
+    w.str("req_headers", std::str::from_utf8(&json).unwrap_or("{}"))
         .str("req_method", &r.req_method)
         .str("req_path", &r.req_path)
         .str("req_body", &r.req_body)
         .i64("req_body_size", r.req_body_size);
-    headers_json(&r.resp_headers, &mut json);
-    w.str("resp_headers", &json)
+    headers_json(&r.resp_headers, &mut json, &mut joined);
+    w.str("resp_headers", std::str::from_utf8(&json).unwrap_or("{}"))
         .i64("resp_status", r.resp_status)
         .str("resp_message", &r.resp_message)
         .str("resp_body", &r.resp_body)
@@ -179,64 +179,40 @@ fn http_row(rows: &mut TableRows, conn: &Conn, r: HttpRecord) {
 }
 
 /// Headers as a JSON object into `out` (cleared first), keys in sorted
-/// order; repeated headers are joined with `, `, as HTTP allows.
-fn headers_json(h: &[(String, String)], out: &mut String) {
+/// order; repeated headers are joined with `, `, as HTTP allows. Strings
+/// are escaped by serde_json; `joined` is scratch space.
+fn headers_json(h: &[(String, String)], out: &mut Vec<u8>, joined: &mut String) {
     out.clear();
     let mut order: Vec<usize> = (0..h.len()).collect();
     // Stable, so repeated headers keep their order.
     order.sort_by(|&a, &b| h[a].0.cmp(&h[b].0));
-    out.push('{');
-    let mut prev: Option<&str> = None;
-    for i in order {
-        let (k, v) = (&h[i].0, &h[i].1);
-        if prev == Some(k.as_str()) {
-            // Join into the open value: drop its closing quote.
-            out.pop();
-            out.push_str(", ");
+    out.push(b'{');
+    let mut i = 0;
+    while i < order.len() {
+        let key = &h[order[i]].0;
+        let same = order[i..].iter().take_while(|&&j| h[j].0 == *key).count();
+        let value = if same == 1 {
+            h[order[i]].1.as_str()
         } else {
-            if prev.is_some() {
-                out.push(',');
+            joined.clear();
+            for (n, &j) in order[i..i + same].iter().enumerate() {
+                if n > 0 {
+                    joined.push_str(", ");
+                }
+                joined.push_str(&h[j].1);
             }
-            json_str(k, out);
-            out.push_str(":\"");
-        }
-        json_escape(v, out);
-        out.push('"');
-        prev = Some(k);
-    }
-    out.push('}');
-}
-
-fn json_str(s: &str, out: &mut String) {
-    out.push('"');
-    json_escape(s, out);
-    out.push('"');
-}
-
-/// JSON string escaping, as serde_json writes it.
-fn json_escape(s: &str, out: &mut String) {
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
+            joined.as_str()
         };
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            out.push_str(&format!("\\u{b:04x}"));
-        } else {
-            out.push_str(esc);
+        if i > 0 {
+            out.push(b',');
         }
-        start = i + 1;
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, key);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut *out, value);
+        i += same;
     }
-    out.push_str(&s[start..]);
+    out.push(b'}');
 }
 
 /// The reference `headers_json` is checked against.
@@ -654,11 +630,12 @@ mod tests {
             ]),
             h(&[("ünï", "cødé ✓"), ("", "")]),
         ];
-        let mut out = String::from("stale");
+        let (mut out, mut joined) = (b"stale".to_vec(), String::from("stale"));
         for c in &cases {
-            headers_json(c, &mut out);
+            headers_json(c, &mut out, &mut joined);
+            let out = std::str::from_utf8(&out).unwrap();
             assert_eq!(out, headers_json_serde(c), "{c:?}");
-            let _: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let _: serde_json::Value = serde_json::from_str(out).unwrap();
         }
     }
     use std::os::fd::AsRawFd;

@@ -483,6 +483,13 @@ impl<'a> Normalizer<'a> {
         while j < b.len() && is_ident(b[j]) {
             j += 1;
         }
+        if j == i {
+            // Not a word after all (`.` of `.5a`): take one character.
+            let ch = self.sql[i..].chars().next().map_or(1, char::len_utf8);
+            self.copy(i, i + ch);
+            self.prev = Prev::Punct;
+            return Ok(i + ch);
+        }
         let word = &self.sql[i..j];
         let upper = word.to_ascii_uppercase();
         if b.get(j) == Some(&b'\'') {
