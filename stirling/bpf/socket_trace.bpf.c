@@ -49,7 +49,7 @@ enum syscall_kind {
 
 // Bytes captured per system call (set by user space before loading).
 const volatile __u32 capture_bytes = MAX_DATA;
-// Wake the reader only when this much data is waiting; it also polls.
+// Wake the reader when this much data is waiting; it also polls every 10 ms.
 const volatile __u32 wakeup_bytes = 256 * 1024;
 
 struct event_header {
@@ -181,6 +181,16 @@ struct socket {
     struct sock *sk;
 } __attribute__((preserve_access_index));
 
+// The user registers saved at syscall entry. On x86-64 the kernel leaves
+// the argument registers as they were (only `ax` takes the return value),
+// so a sys_exit probe reads the call's arguments here instead of saving
+// them in a map at sys_enter.
+struct pt_regs {
+    unsigned long di;
+    unsigned long si;
+    unsigned long dx;
+} __attribute__((preserve_access_index));
+
 struct trace_enter {
     __u64 common;
     long id;
@@ -247,10 +257,16 @@ static __always_inline struct data_event *scratch_event(__u8 kind, __s32 fd)
     return e;
 }
 
+// A wake-up costs an inter-processor interrupt (in a VM, an exit to the
+// hypervisor), so the reader is woken only by the event that takes the
+// waiting data across `wakeup_bytes`, never by the ones after it: while
+// that much is waiting the reader is already awake or about to be, and its
+// 10 ms poll timeout covers a crossing two CPUs both miss.
 static __always_inline void submit(struct data_event *e, __u64 size)
 {
     __u64 flags = BPF_RB_NO_WAKEUP;
-    if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+    __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+    if (avail < wakeup_bytes && avail + size >= wakeup_bytes)
         flags = BPF_RB_FORCE_WAKEUP;
     if (bpf_ringbuf_output(&events, e, size, flags) != 0) {
         __u32 k = 0;
@@ -321,68 +337,51 @@ static __always_inline void save_args(__s32 fd, __u16 syscall, __u64 buf, __u64 
     bpf_map_update_elem(&active, &id, &a, BPF_ANY);
 }
 
-static __always_inline int enter_data(struct trace_enter *ctx, __u16 syscall)
-{
-    __s32 fd = ctx->args[0];
-    __u64 id = bpf_get_current_pid_tgid();
-    __u64 key = conn_key(id >> 32, fd);
-    if (!bpf_map_lookup_elem(&conns, &key))
-        return 0;
-    __u64 aux = 0;
-    if (syscall == SYS_READV || syscall == SYS_WRITEV)
-        aux = ctx->args[2];
-    save_args(fd, syscall, ctx->args[1], aux);
-    return 0;
-}
-
+// Data calls are traced at sys_exit only: `ret` says how much moved, and
+// fd, buffer and count are still in the saved user registers. Calls on
+// descriptors we do not track cost one map lookup.
 static __always_inline int exit_data(struct trace_exit *ctx, __u16 syscall)
 {
-    __u64 id = bpf_get_current_pid_tgid();
-    struct call_args *ap = bpf_map_lookup_elem(&active, &id);
-    if (!ap)
-        return 0;
-    struct call_args a = *ap;
-    bpf_map_delete_elem(&active, &id);
     long ret = ctx->ret;
-    if (ret <= 0 || a.syscall != syscall)
+    if (ret <= 0)
         return 0;
-    __u64 key = conn_key(id >> 32, a.fd);
+    struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+    __s32 fd = BPF_CORE_READ(regs, di);
+    __u64 id = bpf_get_current_pid_tgid();
+    __u64 key = conn_key(id >> 32, fd);
     struct conn_val *v = bpf_map_lookup_elem(&conns, &key);
     if (!v)
         return 0;
+    int ingress = syscall == SYS_READ || syscall == SYS_RECVFROM || syscall == SYS_READV ||
+                  syscall == SYS_RECVMSG;
     if (v->disabled) {
-        int ingress = syscall == SYS_READ || syscall == SYS_RECVFROM || syscall == SYS_READV ||
-                      syscall == SYS_RECVMSG;
         if (ingress)
             __sync_fetch_and_add(&v->recv, ret);
         else
             __sync_fetch_and_add(&v->sent, ret);
         return 0;
     }
+    __u64 buf = BPF_CORE_READ(regs, si);
     // `syscall` is a constant in each probe, so only one case is compiled in.
     switch (syscall) {
     case SYS_READ:
     case SYS_RECVFROM:
-        emit_data(a.fd, a.syscall, 1, a.buf, ret);
-        break;
     case SYS_WRITE:
     case SYS_SENDTO:
-        emit_data(a.fd, a.syscall, 0, a.buf, ret);
+        emit_data(fd, syscall, ingress, buf, ret);
         break;
     case SYS_READV:
-        emit_iov(a.fd, a.syscall, 1, a.buf, a.aux, ret);
-        break;
     case SYS_WRITEV:
-        emit_iov(a.fd, a.syscall, 0, a.buf, a.aux, ret);
+        emit_iov(fd, syscall, ingress, buf, BPF_CORE_READ(regs, dx), ret);
         break;
     case SYS_RECVMSG:
     case SYS_SENDMSG: {
         struct msghdr_user m = {};
-        if (bpf_probe_read_user(&m, sizeof(m), (const void *)a.buf) != 0) {
-            emit_data(a.fd, syscall, syscall == SYS_RECVMSG, 0, ret);
+        if (bpf_probe_read_user(&m, sizeof(m), (const void *)buf) != 0) {
+            emit_data(fd, syscall, ingress, 0, ret);
             break;
         }
-        emit_iov(a.fd, syscall, syscall == SYS_RECVMSG, m.iov, m.iovlen, ret);
+        emit_iov(fd, syscall, ingress, m.iov, m.iovlen, ret);
         break;
     }
     default:
@@ -392,8 +391,6 @@ static __always_inline int exit_data(struct trace_exit *ctx, __u16 syscall)
 }
 
 #define DATA_PROBES(name, kind)                                                                   \
-    SEC("tracepoint/syscalls/sys_enter_" #name)                                                   \
-    int enter_##name(struct trace_enter *ctx) { return enter_data(ctx, kind); }                   \
     SEC("tracepoint/syscalls/sys_exit_" #name)                                                    \
     int exit_##name(struct trace_exit *ctx) { return exit_data(ctx, kind); }
 

@@ -23,21 +23,13 @@ const HEADER_LEN: usize = 104;
 
 /// Every tracepoint the tracer attaches: (program, category, tracepoint).
 pub const PROBES: &[(&str, &str, &str)] = &[
-    ("enter_read", "syscalls", "sys_enter_read"),
     ("exit_read", "syscalls", "sys_exit_read"),
-    ("enter_write", "syscalls", "sys_enter_write"),
     ("exit_write", "syscalls", "sys_exit_write"),
-    ("enter_readv", "syscalls", "sys_enter_readv"),
     ("exit_readv", "syscalls", "sys_exit_readv"),
-    ("enter_writev", "syscalls", "sys_enter_writev"),
     ("exit_writev", "syscalls", "sys_exit_writev"),
-    ("enter_recvfrom", "syscalls", "sys_enter_recvfrom"),
     ("exit_recvfrom", "syscalls", "sys_exit_recvfrom"),
-    ("enter_sendto", "syscalls", "sys_enter_sendto"),
     ("exit_sendto", "syscalls", "sys_exit_sendto"),
-    ("enter_recvmsg", "syscalls", "sys_enter_recvmsg"),
     ("exit_recvmsg", "syscalls", "sys_exit_recvmsg"),
-    ("enter_sendmsg", "syscalls", "sys_enter_sendmsg"),
     ("exit_sendmsg", "syscalls", "sys_exit_sendmsg"),
     ("enter_connect", "syscalls", "sys_enter_connect"),
     ("exit_connect", "syscalls", "sys_exit_connect"),
@@ -237,6 +229,48 @@ pub struct ProbeResult {
     pub program: &'static str,
     pub tracepoint: String,
     pub error: Option<String>,
+}
+
+/// What one of our probes has cost the kernel so far.
+#[derive(Debug, Clone)]
+pub struct ProbeCost {
+    /// Program name as the kernel keeps it (at most 15 bytes).
+    pub program: String,
+    /// Times it ran.
+    pub runs: u64,
+    /// Time spent in it.
+    pub time: std::time::Duration,
+}
+
+/// Run counts and run time of every loaded program named like one of ours,
+/// summed by name. The kernel only counts while `kernel.bpf_stats_enabled`
+/// is 1 (it costs two clock reads per run, so it is off by default).
+pub fn probe_costs() -> Vec<ProbeCost> {
+    let mut out: Vec<ProbeCost> = Vec::new();
+    for info in aya::programs::loaded_programs().flatten() {
+        let Some(name) = info.name_as_str() else {
+            continue;
+        };
+        // The kernel truncates names to 15 bytes.
+        if !PROBES
+            .iter()
+            .any(|p| p.0.starts_with(name) && !name.is_empty())
+        {
+            continue;
+        }
+        match out.iter_mut().find(|c| c.program == name) {
+            Some(c) => {
+                c.runs += info.run_count();
+                c.time += info.run_time();
+            }
+            None => out.push(ProbeCost {
+                program: name.to_string(),
+                runs: info.run_count(),
+                time: info.run_time(),
+            }),
+        }
+    }
+    out
 }
 
 /// The loaded tracer. Dropping it detaches every probe (nothing is pinned,

@@ -449,3 +449,90 @@ fn no_loss_at_2000_requests_per_second() {
         assert_eq!(n, 4 * per_client, "rows on side {role}");
     }
 }
+
+/// The vector and message calls are traced like read and write: one request
+/// written with writev and read back with readv, one sent with sendmsg and
+/// read back with recvmsg, each spread over several buffers.
+#[test]
+fn captures_vectored_and_message_calls() {
+    use nix::sys::socket::{MsgFlags, recvmsg, sendmsg};
+    use std::io::{IoSlice, IoSliceMut};
+    use std::os::fd::AsRawFd;
+    if !can_trace() {
+        return;
+    }
+    let (sink, collectors) = start();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || serve(listener));
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+
+    let req = [
+        IoSlice::new(b"GET /vec HTTP/1.1\r\n"),
+        IoSlice::new(b"Host: t\r\n"),
+        IoSlice::new(b"\r\n"),
+    ];
+    let want: usize = req.iter().map(|b| b.len()).sum();
+    assert_eq!(
+        s.write_vectored(&req).unwrap(),
+        want,
+        "writev wrote everything"
+    );
+    let mut got: Vec<u8> = Vec::new();
+    while got.len() < RESPONSE.len() {
+        let (mut a, mut b) = ([0u8; 16], [0u8; 64]);
+        let n = {
+            let mut bufs = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
+            s.read_vectored(&mut bufs).unwrap()
+        };
+        assert!(n > 0, "connection closed early");
+        got.extend(a.iter().chain(b.iter()).take(n));
+    }
+    assert_eq!(got, RESPONSE);
+
+    let fd = s.as_raw_fd();
+    let req = [
+        IoSlice::new(b"GET /msg HTTP/1.1\r\n"),
+        IoSlice::new(b"Host: t\r\n\r\n"),
+    ];
+    let want: usize = req.iter().map(|b| b.len()).sum();
+    assert_eq!(
+        sendmsg::<()>(fd, &req, &[], MsgFlags::empty(), None).unwrap(),
+        want,
+        "sendmsg sent everything"
+    );
+    let mut got: Vec<u8> = Vec::new();
+    while got.len() < RESPONSE.len() {
+        let (mut a, mut b) = ([0u8; 10], [0u8; 64]);
+        let n = {
+            let mut bufs = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
+            recvmsg::<()>(fd, &mut bufs, None, MsgFlags::empty())
+                .unwrap()
+                .bytes
+        };
+        assert!(n > 0, "connection closed early");
+        got.extend(a.iter().chain(b.iter()).take(n));
+    }
+    assert_eq!(got, RESPONSE);
+    drop(s);
+
+    std::thread::sleep(Duration::from_millis(300));
+    let report = collectors.stop();
+    assert_eq!(report.lost_events, 0);
+    let rows = rows(&sink, port);
+    for path in ["/vec", "/msg"] {
+        for role in [1, 2] {
+            let r: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.role == role && r.path == path)
+                .collect();
+            assert_eq!(r.len(), 1, "{path} on side {role}");
+            assert_eq!(r[0].method, "GET");
+            assert_eq!(r[0].status, 200, "{path} on side {role}");
+            assert_eq!(r[0].resp_body, "hello", "{path} on side {role}");
+            assert_eq!(r[0].resp_body_size, 5);
+            assert!(r[0].latency > 0);
+        }
+    }
+}

@@ -8,8 +8,15 @@
 //!    loss at 100,000 events/s,
 //! 5. idle resident memory of the collectors.
 //!
-//! `cargo run --release -p pxl-bench --bin overhead [-- --secs N]` as root;
-//! `-- --decode-only` measures only the user-space pipeline (no root needed).
+//! Latency, CPU and saturation are measured in alternating rounds (without,
+//! then with) and reported as medians over rounds, because the latency tail
+//! of a shared VM moves by milliseconds between seconds.
+//!
+//! `cargo run --release -p pxl-bench --bin overhead [-- --secs N --rounds R]`
+//! as root; `-- --decode-only` measures only the user-space pipeline (no
+//! root needed); `-- --only fixed|saturate|fixed-base|saturate-base` runs one
+//! load with (or without, `-base`) the collectors, for profiling, and prints
+//! what each eBPF probe cost.
 
 use pxl_carnot::TableStore;
 use pxl_stirling::{Collectors, Config};
@@ -121,6 +128,22 @@ fn fixed_rate(port: u16, rate: u64, secs: u64, conns: u64) -> Vec<f64> {
     all
 }
 
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    pct(&v, 0.5)
+}
+
+fn list(v: &[f64]) -> String {
+    let prec = if v.iter().all(|x| x.abs() < 10.0) {
+        2
+    } else {
+        0
+    };
+    let items: Vec<String> = v.iter().map(|x| format!("{x:.prec$}")).collect();
+    items.join(" ")
+}
+
 fn pct(v: &[f64], p: f64) -> f64 {
     if v.is_empty() {
         return f64::NAN;
@@ -191,15 +214,28 @@ fn start_collectors() -> Collectors {
 }
 
 fn main() {
-    let mut secs = 5u64;
+    let mut secs = 3u64;
+    let mut rounds = 5usize;
     let mut decode_only = false;
+    let mut only = String::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--secs" => secs = args.next().and_then(|s| s.parse().ok()).unwrap_or(secs),
+            "--rounds" => {
+                rounds = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(rounds)
+                    .max(1)
+            }
             // Only the user-space pipeline on replayed events, for `secs`
             // seconds (no root needed; for profiling).
             "--decode-only" => decode_only = true,
+            // Only one run with the collectors, for `secs` seconds, with
+            // the kernel's per-probe costs (for profiling under load):
+            // `--only fixed` (10,000 req/s) or `--only saturate`.
+            "--only" => only = args.next().unwrap_or_default(),
             _ => {}
         }
     }
@@ -223,65 +259,101 @@ fn main() {
     std::thread::spawn(move || serve(listener));
     let rate = 10_000;
     let conns = 20;
+    if !only.is_empty() {
+        profile_one(port, &only, secs);
+        return;
+    }
 
     // Warm up.
     fixed_rate(port, rate, 1, conns);
 
-    // 1 + 2: fixed rate, without and with the collectors.
-    let c0 = cpu_secs();
-    let base = fixed_rate(port, rate, secs, conns);
-    let base_cpu = cpu_secs() - c0;
-    let rss_before = rss_bytes();
-    let collectors = start_collectors();
-    std::thread::sleep(Duration::from_secs(2));
-    let idle_rss = rss_bytes().saturating_sub(rss_before);
-    let c1 = cpu_secs();
-    let with = fixed_rate(port, rate, secs, conns);
-    let with_cpu = cpu_secs() - c1;
-    let report = collectors.stop();
-    let n = with.len() as f64;
-    println!("fixed rate {rate} req/s, {conns} keep-alive connections, {secs} s each:");
+    // 1 + 2: fixed rate, without and with the collectors, in alternating
+    // rounds: this VM's own latency tail moves by milliseconds from one
+    // second to the next, so one long run of each says little. Each figure
+    // is the median over rounds of (with - without) in the same round.
+    let mut d50 = Vec::new();
+    let mut d99 = Vec::new();
+    let mut dcpu = Vec::new();
+    let (mut base50, mut base99, mut with50, mut with99) = (vec![], vec![], vec![], vec![]);
+    let mut idle_rss = 0;
+    let (mut rows, mut requests, mut lost) = (0, 0, 0);
+    for round in 0..rounds {
+        let c0 = cpu_secs();
+        let base = fixed_rate(port, rate, secs, conns);
+        let base_cpu = cpu_secs() - c0;
+        let rss_before = rss_bytes();
+        let collectors = start_collectors();
+        std::thread::sleep(Duration::from_secs(1));
+        if round == 0 {
+            idle_rss = rss_bytes().saturating_sub(rss_before);
+        }
+        let c1 = cpu_secs();
+        let with = fixed_rate(port, rate, secs, conns);
+        let with_cpu = cpu_secs() - c1;
+        let report = collectors.stop();
+        d50.push(pct(&with, 0.5) - pct(&base, 0.5));
+        d99.push(pct(&with, 0.99) - pct(&base, 0.99));
+        dcpu.push((with_cpu - base_cpu) * 1e6 / (with.len() as f64).max(1.0));
+        base50.push(pct(&base, 0.5));
+        base99.push(pct(&base, 0.99));
+        with50.push(pct(&with, 0.5));
+        with99.push(pct(&with, 0.99));
+        rows += report.rows.get("http_events").copied().unwrap_or(0);
+        requests += with.len();
+        lost += report.lost_events;
+    }
     println!(
-        "  p50 latency: {:.1} µs without, {:.1} µs with collectors: +{:.1} µs (target <= 20)",
-        pct(&base, 0.5),
-        pct(&with, 0.5),
-        pct(&with, 0.5) - pct(&base, 0.5)
+        "fixed rate {rate} req/s, {conns} keep-alive connections, {rounds} rounds of {secs} s \
+         without then {secs} s with the collectors (medians over rounds):"
     );
     println!(
-        "  p99 latency: {:.1} µs without, {:.1} µs with collectors: +{:.1} µs (target <= 50)",
-        pct(&base, 0.99),
-        pct(&with, 0.99),
-        pct(&with, 0.99) - pct(&base, 0.99)
+        "  p50 latency: {:.1} µs without, {:.1} µs with: +{:.1} µs (target <= 20; per round {})",
+        median(&base50),
+        median(&with50),
+        median(&d50),
+        list(&d50)
     );
     println!(
-        "  CPU: {:.3} s without, {:.3} s with: {:.1} µs per request for the collectors (target <= 15)",
-        base_cpu,
-        with_cpu,
-        (with_cpu - base_cpu) * 1e6 / n.max(1.0)
+        "  p99 latency: {:.1} µs without, {:.1} µs with: +{:.1} µs (target <= 50; per round {})",
+        median(&base99),
+        median(&with99),
+        median(&d99),
+        list(&d99)
     );
     println!(
-        "  http_events rows {} (both sides of {} requests), lost events {}",
-        report.rows.get("http_events").copied().unwrap_or(0),
-        with.len(),
-        report.lost_events
+        "  collector CPU (process CPU with minus without): {:.1} µs per request \
+         (target <= 15; per round {})",
+        median(&dcpu),
+        list(&dcpu)
     );
+    println!("  http_events rows {rows} (both sides of {requests} requests), lost events {lost}");
     println!(
         "idle resident memory of the collectors: {:.1} MB (target < 100)",
         idle_rss as f64 / 1e6
     );
 
-    // 3: saturation.
+    // 3: saturation, again in alternating rounds.
     let sat_conns = 8;
-    let sat_base = saturate(port, secs.min(3), sat_conns);
-    let collectors = start_collectors();
-    std::thread::sleep(Duration::from_millis(500));
-    let sat_with = saturate(port, secs.min(3), sat_conns);
-    let report = collectors.stop();
+    let mut ratios = Vec::new();
+    let (mut bases, mut withs) = (vec![], vec![]);
+    let mut lost = 0;
+    for _ in 0..rounds {
+        let sat_base = saturate(port, secs.min(3), sat_conns);
+        let collectors = start_collectors();
+        std::thread::sleep(Duration::from_millis(500));
+        let sat_with = saturate(port, secs.min(3), sat_conns);
+        lost += collectors.stop().lost_events;
+        ratios.push(sat_with / sat_base);
+        bases.push(sat_base);
+        withs.push(sat_with);
+    }
     println!(
-        "saturation ({sat_conns} connections): {sat_base:.0} req/s without, {sat_with:.0} with: \
-         ratio {:.3} (target >= 0.95), lost events {}",
-        sat_with / sat_base,
-        report.lost_events
+        "saturation ({sat_conns} connections): {:.0} req/s without, {:.0} with: ratio {:.3} \
+         (target >= 0.95; per round {}), lost events {lost}",
+        median(&bases),
+        median(&withs),
+        median(&ratios),
+        list(&ratios)
     );
 
     // 4: the pipeline. Every request is 4 events (client write, server
@@ -406,4 +478,77 @@ fn decode_rate(events: &[Vec<u8>]) -> f64 {
     }
     let _ = tracker.http_events.take();
     n as f64 / t.elapsed().as_secs_f64()
+}
+
+/// One run with the collectors (`fixed`: 10,000 req/s open loop;
+/// `saturate`: closed loop on 8 connections), then what each probe cost.
+fn profile_one(port: u16, only: &str, secs: u64) {
+    // The kernel counts probe run time only while bpf_stats_enabled is
+    // set; it costs two clock reads per run, so only this mode sets it.
+    const STATS: &str = "/proc/sys/kernel/bpf_stats_enabled";
+    let old = std::fs::read_to_string(STATS).unwrap_or_default();
+    let stats = std::fs::write(STATS, "1").is_ok();
+    // `--only fixed-base` / `saturate-base`: the same run without them.
+    let base = only.ends_with("-base");
+    let collectors = (!base).then(start_collectors);
+    std::thread::sleep(Duration::from_millis(500));
+    let c0 = cpu_secs();
+    let t = Instant::now();
+    let requests = match only.trim_end_matches("-base") {
+        "fixed" => {
+            let lat = fixed_rate(port, 10_000, secs, 20);
+            println!(
+                "fixed rate 10000 req/s: p50 {:.1} µs, p99 {:.1} µs",
+                pct(&lat, 0.5),
+                pct(&lat, 0.99)
+            );
+            lat.len() as f64
+        }
+        "saturate" => {
+            let with = saturate(port, secs, 8);
+            println!("saturation (8 connections): {with:.0} req/s");
+            with * secs as f64
+        }
+        other => {
+            eprintln!("--only takes fixed, saturate, fixed-base or saturate-base, not {other:?}");
+            std::process::exit(2);
+        }
+    };
+    let el = t.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - c0;
+    let costs = pxl_stirling::bpf::probe_costs();
+    let report = collectors.map(|c| c.stop()).unwrap_or_default();
+    if stats {
+        let _ = std::fs::write(STATS, old.trim());
+    }
+    println!(
+        "  process CPU {:.2} cores, {:.1} µs per request; {} events tracked, lost {}",
+        cpu / el,
+        cpu * 1e6 / requests.max(1.0),
+        report.tracker.events,
+        report.lost_events
+    );
+    if base {
+        return;
+    }
+    if !stats {
+        println!("  (probe costs need root: {STATS})");
+        return;
+    }
+    let mut total = 0.0;
+    for c in costs.iter().filter(|c| c.runs > 0) {
+        let ns = c.time.as_nanos() as f64;
+        total += ns;
+        println!(
+            "  {:<16} {:>10} runs {:>7.0} ns/run",
+            c.program,
+            c.runs,
+            ns / c.runs as f64
+        );
+    }
+    println!(
+        "  eBPF probes: {:.3} cores, {:.2} µs per request",
+        total / 1e9 / el,
+        total / 1e3 / requests.max(1.0)
+    );
 }
