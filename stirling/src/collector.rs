@@ -234,6 +234,9 @@ impl Kernel for TracerKernel<'_> {
     }
 }
 
+/// Events the tracer thread handles between two yields of the CPU.
+const YIELD_EVERY: usize = 128;
+
 fn trace_loop(
     mut tracer: Tracer,
     cfg: Config,
@@ -282,15 +285,22 @@ fn trace_loop(
             }
             full = drained.len() >= 4096;
         }
-        {
-            let mut h = host.lock();
-            let mut k = TracerKernel(&mut tracer);
-            for ev in drained {
-                match ev {
-                    Ok(ev) => tracker.handle(ev, &mut h, &mut k),
-                    Err(_) => tracker.stats.decode_errors += 1,
+        // Work in short pieces and give the CPU back between them: a
+        // runnable thread of the traced applications then waits at most one
+        // piece (~100 µs) for this thread, not a whole drain.
+        let mut pending = drained.into_iter().peekable();
+        while pending.peek().is_some() {
+            {
+                let mut h = host.lock();
+                let mut k = TracerKernel(&mut tracer);
+                for ev in pending.by_ref().take(YIELD_EVERY) {
+                    match ev {
+                        Ok(ev) => tracker.handle(ev, &mut h, &mut k),
+                        Err(_) => tracker.stats.decode_errors += 1,
+                    }
                 }
             }
+            std::thread::yield_now();
         }
         let sample = stopping || last_sample.elapsed() >= cfg.sample_interval;
         if sample {
@@ -407,7 +417,10 @@ fn proc_loop(
 fn sample_network(host: &Mutex<HostMetadata>, ts: i64, rows: &mut TableRows) {
     let own = procfs::net_ns_inode(std::process::id());
     let mut seen: HashMap<u64, u32> = HashMap::new();
-    for pid in procfs::list_pids() {
+    for (i, pid) in procfs::list_pids().into_iter().enumerate() {
+        if i % 16 == 15 {
+            std::thread::yield_now();
+        }
         if let Some(ns) = procfs::net_ns_inode(pid) {
             seen.entry(ns).or_insert(pid);
         }

@@ -9,7 +9,11 @@
 //!   buffer; past either it evicts the connections idle longest and counts
 //!   them.
 //! - `conn_stats` is kept per (process, remote address, remote port, role),
-//!   counted from the start of tracing, and emitted at every sample.
+//!   counted from the start of tracing, and emitted at every sample. An
+//!   endpoint's counters are dropped once none of its connections has been
+//!   tracked for [`RETIRE_AFTER_NS`] (a server sees a new remote port with
+//!   every client connection, so keeping them all would grow without end); a
+//!   later connection to it counts from zero again.
 
 use crate::bpf::{Event, Head};
 use crate::host::HostMetadata;
@@ -82,7 +86,17 @@ struct ConnCounters {
     sent: i64,
     recv: i64,
     dirty: bool,
+    /// Tracked connections counting into these counters.
+    live: u32,
+    /// Sample time (ns) since which no connection has counted here.
+    idle_since: Option<i64>,
+    /// Dropped; the slot waits in `Tracker::free_counters` for reuse.
+    retired: bool,
 }
+
+/// How long an endpoint's `conn_stats` counters outlive its last tracked
+/// connection.
+pub const RETIRE_AFTER_NS: i64 = 60_000_000_000;
 
 /// What the tracker asks of the kernel side (implemented by the loaded
 /// tracer; tests use a stand-in).
@@ -112,9 +126,11 @@ pub struct Tracker {
     mono_to_real: i64,
     ticks_ns: u64,
     conns: FxHashMap<(u32, i32), Conn>,
-    /// `conn_stats` counters per endpoint; entries stay, so indices are stable.
+    /// `conn_stats` counters per endpoint. A slot keeps its index while any
+    /// connection refers to it; retired slots are reused.
     counters: Vec<(StatsKey, ConnCounters)>,
     counter_index: FxHashMap<StatsKey, usize>,
+    free_counters: Vec<usize>,
     /// The TCP table and the CLOCK_MONOTONIC time it was read.
     tcp_cache: (u64, HashMap<u64, procfs::TcpSock>),
     pub stats: TrackerStats,
@@ -242,6 +258,7 @@ impl Tracker {
             ticks_ns: 1_000_000_000 / procfs::clock_ticks_per_sec().max(1),
             conns: FxHashMap::default(),
             counters: Vec::new(),
+            free_counters: Vec::new(),
             counter_index: FxHashMap::default(),
             tcp_cache: (0, HashMap::new()),
             stats: TrackerStats::default(),
@@ -336,19 +353,31 @@ impl Tracker {
         let stats = match self.counter_index.get(&key) {
             Some(&i) => i,
             None => {
-                self.counters.push((key.clone(), ConnCounters::default()));
-                self.counter_index.insert(key, self.counters.len() - 1);
-                self.counters.len() - 1
+                let slot = (key.clone(), ConnCounters::default());
+                let i = match self.free_counters.pop() {
+                    Some(i) => {
+                        self.counters[i] = slot;
+                        i
+                    }
+                    None => {
+                        self.counters.push(slot);
+                        self.counters.len() - 1
+                    }
+                };
+                self.counter_index.insert(key, i);
+                i
             }
         };
         let c = &mut self.counters[stats].1;
+        c.live += 1;
+        c.idle_since = None;
         c.family = family_of(remote, local);
         if count_open {
             c.open += 1;
             self.stats.conns_opened += 1;
         }
         c.dirty = true;
-        self.conns.insert(
+        let replaced = self.conns.insert(
             (tgid, fd),
             Conn {
                 upid,
@@ -364,6 +393,21 @@ impl Tracker {
                 stats,
             },
         );
+        if let Some(old) = replaced {
+            self.release_counters(old.stats);
+        }
+    }
+
+    /// A connection stops counting into counters slot `i`.
+    fn release_counters(&mut self, i: usize) {
+        if let Some((_, c)) = self.counters.get_mut(i) {
+            c.live = c.live.saturating_sub(1);
+        }
+    }
+
+    /// Endpoints with `conn_stats` counters (for tests and the report).
+    pub fn counter_endpoints(&self) -> usize {
+        self.counter_index.len()
     }
 
     /// Handles one kernel event.
@@ -567,6 +611,7 @@ impl Tracker {
             c.close += 1;
             c.dirty = true;
         }
+        self.release_counters(conn.stats);
         if let Some(mut http) = conn.http.take() {
             let records = http.close(ts);
             for r in records {
@@ -577,10 +622,23 @@ impl Tracker {
     }
 
     /// Appends a `conn_stats` row for every endpoint that saw activity since
-    /// the last sample or still has open connections.
+    /// the last sample or still has open connections, and retires counters
+    /// whose connections have all been gone for [`RETIRE_AFTER_NS`].
     pub fn sample_conn_stats(&mut self, now_ns: i64) {
-        for (k, c) in &mut self.counters {
+        for (i, (k, c)) in self.counters.iter_mut().enumerate() {
+            if c.retired {
+                continue;
+            }
             let active = c.open - c.close;
+            if c.live == 0 && !c.dirty {
+                let since = *c.idle_since.get_or_insert(now_ns);
+                if now_ns - since >= RETIRE_AFTER_NS {
+                    c.retired = true;
+                    self.counter_index.remove(k);
+                    self.free_counters.push(i);
+                    continue;
+                }
+            }
             if !c.dirty && active <= 0 {
                 continue;
             }
@@ -697,5 +755,78 @@ mod tests {
         assert!(!t.conns.contains_key(&(me, 0)));
         t.enforce_caps(0);
         assert!(t.conns() < 8);
+    }
+
+    #[test]
+    fn conn_stats_counters_of_closed_endpoints_are_retired_and_reused() {
+        let mut t = Tracker::new(TrackerConfig::default());
+        let mut host = HostMetadata::new(1, "h".into());
+        let me = std::process::id();
+        let head = |fd: i32| Head {
+            mono_ns: 1000,
+            start_ns: 0,
+            tgid: me,
+            pid: me,
+            fd,
+        };
+        // A server accepts 100 clients, each from its own port; 99 close.
+        let accept = |t: &mut Tracker, host: &mut HostMetadata, fd: i32, port: u16| {
+            let ev = Event::Open {
+                head: head(fd),
+                role: 2,
+                remote: Some((IpAddr::from([10, 0, 0, 1]), port)),
+                local: Some((IpAddr::from([10, 0, 0, 2]), 80)),
+            };
+            t.handle(ev, host, &mut NoKernel);
+        };
+        for fd in 0..100 {
+            accept(&mut t, &mut host, fd, 40000 + fd as u16);
+            if fd != 7 {
+                let ev = Event::Close {
+                    head: head(fd),
+                    sent: 0,
+                    recv: 0,
+                };
+                t.handle(ev, &mut host, &mut NoKernel);
+            }
+        }
+        assert_eq!(t.counter_endpoints(), 100);
+        let rows = |t: &Tracker| t.conn_stats.len();
+        let s = 1_000_000_000i64;
+        t.sample_conn_stats(10 * s);
+        assert_eq!(
+            rows(&t),
+            100,
+            "every endpoint that saw activity is reported"
+        );
+        t.sample_conn_stats(11 * s);
+        assert_eq!(rows(&t), 101, "then only the one still open");
+        t.sample_conn_stats(11 * s + RETIRE_AFTER_NS - 1);
+        assert_eq!(
+            t.counter_endpoints(),
+            100,
+            "kept until the grace period ends"
+        );
+        t.sample_conn_stats(11 * s + RETIRE_AFTER_NS);
+        assert_eq!(
+            t.counter_endpoints(),
+            1,
+            "only the open connection's counters stay"
+        );
+        assert!(t.counter_index.values().all(|&i| t.counters[i].1.live == 1));
+        // New endpoints take the retired slots instead of growing the table.
+        let slots = t.counters.len();
+        for fd in 100..150 {
+            accept(&mut t, &mut host, fd, 50000 + fd as u16);
+        }
+        assert_eq!(t.counters.len(), slots);
+        assert_eq!(t.counter_endpoints(), 51);
+        let before = rows(&t);
+        t.sample_conn_stats(200 * s);
+        assert_eq!(
+            rows(&t) - before,
+            51,
+            "reused slots report their new endpoints"
+        );
     }
 }
