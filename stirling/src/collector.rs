@@ -235,7 +235,7 @@ impl Kernel for TracerKernel<'_> {
 }
 
 /// Events the tracer thread handles between two yields of the CPU.
-const YIELD_EVERY: usize = 128;
+const YIELD_EVERY: usize = 32;
 
 fn trace_loop(
     mut tracer: Tracer,
@@ -287,7 +287,7 @@ fn trace_loop(
         }
         // Work in short pieces and give the CPU back between them: a
         // runnable thread of the traced applications then waits at most one
-        // piece (~100 µs) for this thread, not a whole drain.
+        // piece (tens of µs) for this thread, not a whole drain.
         let mut pending = drained.into_iter().peekable();
         while pending.peek().is_some() {
             {
