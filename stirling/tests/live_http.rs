@@ -261,15 +261,21 @@ fn start() -> (Arc<MemSink>, Collectors) {
     (sink, c)
 }
 
+/// Collectors, then the test server on a free loopback port.
+fn start_with_server() -> (Arc<MemSink>, Collectors, u16) {
+    let (sink, collectors) = start();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || serve(listener));
+    (sink, collectors, port)
+}
+
 #[test]
 fn captures_a_known_set_of_requests_on_both_sides() {
     if !can_trace() {
         return;
     }
-    let (sink, collectors) = start();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || serve(listener));
+    let (sink, collectors, port) = start_with_server();
 
     // (method, path, status, request body, response body prefix, response body size)
     let mut expected: Vec<(&str, &str, i64, &str, String, i64)> = Vec::new();
@@ -412,10 +418,7 @@ fn no_loss_at_2000_requests_per_second() {
     if !can_trace() {
         return;
     }
-    let (sink, collectors) = start();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || serve(listener));
+    let (sink, collectors, port) = start_with_server();
     // 4 keep-alive clients, 500 requests/s each, for 2 s, paced open-loop.
     let per_client = 1000;
     let clients: Vec<_> = (0..4)
@@ -461,10 +464,7 @@ fn captures_vectored_and_message_calls() {
     if !can_trace() {
         return;
     }
-    let (sink, collectors) = start();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || serve(listener));
+    let (sink, collectors, port) = start_with_server();
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
