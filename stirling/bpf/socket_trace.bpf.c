@@ -87,10 +87,9 @@ struct conn_val {
     __u64 recv;
 };
 
-// Arguments saved at sys_enter, used at sys_exit.
+// Arguments of connect and accept, saved at sys_enter and used at sys_exit.
 struct call_args {
-    __u64 buf;      // buffer, iovec array, msghdr or sockaddr
-    __u64 aux;      // iovec count or addrlen pointer
+    __u64 buf;      // the sockaddr
     __s32 fd;
     __u16 syscall;
 };
@@ -330,10 +329,10 @@ static __always_inline void emit_iov(__s32 fd, __u16 syscall, __u8 dir, __u64 io
         emit_data(fd, syscall, dir, 0, remaining);
 }
 
-static __always_inline void save_args(__s32 fd, __u16 syscall, __u64 buf, __u64 aux)
+static __always_inline void save_args(__s32 fd, __u16 syscall, __u64 buf)
 {
     __u64 id = bpf_get_current_pid_tgid();
-    struct call_args a = {.buf = buf, .aux = aux, .fd = fd, .syscall = syscall};
+    struct call_args a = {.buf = buf, .fd = fd, .syscall = syscall};
     bpf_map_update_elem(&active, &id, &a, BPF_ANY);
 }
 
@@ -466,7 +465,7 @@ static __always_inline void open_conn(__s32 fd, __u8 role, __u16 syscall, __u64 
 SEC("tracepoint/syscalls/sys_enter_connect")
 int enter_connect(struct trace_enter *ctx)
 {
-    save_args(ctx->args[0], SYS_CONNECT, ctx->args[1], 0);
+    save_args(ctx->args[0], SYS_CONNECT, ctx->args[1]);
     return 0;
 }
 
@@ -491,7 +490,7 @@ int exit_connect(struct trace_exit *ctx)
 
 static __always_inline int enter_accept_common(struct trace_enter *ctx)
 {
-    save_args(ctx->args[0], SYS_ACCEPT, ctx->args[1], 0);
+    save_args(ctx->args[0], SYS_ACCEPT, ctx->args[1]);
     return 0;
 }
 

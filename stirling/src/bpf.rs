@@ -234,7 +234,7 @@ pub struct ProbeResult {
 /// What one of our probes has cost the kernel so far.
 #[derive(Debug, Clone)]
 pub struct ProbeCost {
-    /// Program name as the kernel keeps it (at most 15 bytes).
+    /// Program name.
     pub program: String,
     /// Times it ran.
     pub runs: u64,
@@ -251,11 +251,8 @@ pub fn probe_costs() -> Vec<ProbeCost> {
         let Some(name) = info.name_as_str() else {
             continue;
         };
-        // The kernel truncates names to 15 bytes.
-        if !PROBES
-            .iter()
-            .any(|p| p.0.starts_with(name) && !name.is_empty())
-        {
+        // (The kernel keeps 15 bytes of a name; ours are all shorter.)
+        if !PROBES.iter().any(|p| p.0 == name) {
             continue;
         }
         match out.iter_mut().find(|c| c.program == name) {

@@ -453,13 +453,33 @@ fn no_loss_at_2000_requests_per_second() {
     }
 }
 
+/// Reads `want` bytes with `read`, each call into two buffers, the first
+/// `first` bytes long.
+fn read_scattered(
+    want: usize,
+    first: usize,
+    mut read: impl FnMut(&mut [std::io::IoSliceMut]) -> usize,
+) -> Vec<u8> {
+    let mut got = Vec::new();
+    while got.len() < want {
+        let (mut a, mut b) = (vec![0u8; first], [0u8; 64]);
+        let n = read(&mut [
+            std::io::IoSliceMut::new(&mut a),
+            std::io::IoSliceMut::new(&mut b),
+        ]);
+        assert!(n > 0, "connection closed early");
+        got.extend(a.iter().chain(b.iter()).take(n));
+    }
+    got
+}
+
 /// The vector and message calls are traced like read and write: one request
 /// written with writev and read back with readv, one sent with sendmsg and
 /// read back with recvmsg, each spread over several buffers.
 #[test]
 fn captures_vectored_and_message_calls() {
     use nix::sys::socket::{MsgFlags, recvmsg, sendmsg};
-    use std::io::{IoSlice, IoSliceMut};
+    use std::io::IoSlice;
     use std::os::fd::AsRawFd;
     if !can_trace() {
         return;
@@ -479,16 +499,7 @@ fn captures_vectored_and_message_calls() {
         want,
         "writev wrote everything"
     );
-    let mut got: Vec<u8> = Vec::new();
-    while got.len() < RESPONSE.len() {
-        let (mut a, mut b) = ([0u8; 16], [0u8; 64]);
-        let n = {
-            let mut bufs = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
-            s.read_vectored(&mut bufs).unwrap()
-        };
-        assert!(n > 0, "connection closed early");
-        got.extend(a.iter().chain(b.iter()).take(n));
-    }
+    let got = read_scattered(RESPONSE.len(), 16, |bufs| s.read_vectored(bufs).unwrap());
     assert_eq!(got, RESPONSE);
 
     let fd = s.as_raw_fd();
@@ -502,18 +513,11 @@ fn captures_vectored_and_message_calls() {
         want,
         "sendmsg sent everything"
     );
-    let mut got: Vec<u8> = Vec::new();
-    while got.len() < RESPONSE.len() {
-        let (mut a, mut b) = ([0u8; 10], [0u8; 64]);
-        let n = {
-            let mut bufs = [IoSliceMut::new(&mut a), IoSliceMut::new(&mut b)];
-            recvmsg::<()>(fd, &mut bufs, None, MsgFlags::empty())
-                .unwrap()
-                .bytes
-        };
-        assert!(n > 0, "connection closed early");
-        got.extend(a.iter().chain(b.iter()).take(n));
-    }
+    let got = read_scattered(RESPONSE.len(), 10, |bufs| {
+        recvmsg::<()>(fd, bufs, None, MsgFlags::empty())
+            .unwrap()
+            .bytes
+    });
     assert_eq!(got, RESPONSE);
     drop(s);
 
