@@ -25,7 +25,24 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 const NUMS: [&str; 4] = ["resp_status", "latency", "req_body_size", "resp_body_size"];
-const KEYS: [&str; 4] = ["req_method", "resp_status", "trace_role", "req_path"];
+/// Group keys; `service` and `pod` are the rows' metadata (`df.ctx[...]`),
+/// which the PEMs work out from their own metadata.
+const KEYS: [&str; 6] = [
+    "req_method",
+    "resp_status",
+    "trace_role",
+    "req_path",
+    "service",
+    "pod",
+];
+
+/// The line that adds key column `key` to frame `df`, when it is metadata.
+fn key_column(df: &str, key: &str) -> String {
+    match key {
+        "service" | "pod" => format!("{df}.{key} = {df}.ctx['{key}']\n"),
+        _ => String::new(),
+    }
+}
 const CMP: [&str; 4] = [">", ">=", "<", "=="];
 const ARITH: [&str; 3] = ["+", "-", "*"];
 const AGGS: [&str; 7] = [
@@ -110,6 +127,7 @@ fn render(p: &Pipeline) -> String {
     match &p.shape {
         Shape::Agg { key, aggs, join } => {
             let key = KEYS[*key];
+            pxl.push_str(&key_column("df", key));
             let mut specs = Vec::new();
             for (i, (c, f)) in aggs.iter().enumerate() {
                 let col = &cols[*c % cols.len()];
@@ -131,10 +149,12 @@ fn render(p: &Pipeline) -> String {
             if *join {
                 pxl.push_str(&format!(
                     "other = px.DataFrame('http_events', start_time='-30d')\n\
+                     {}\
                      other = other.groupby('{key}').agg(total=('latency', px.count))\n\
                      df = df.merge(other, how='inner', left_on='{key}', right_on='{key}', \
                      suffixes=['', '_r'])\n\
-                     df = df.drop('{key}_r')\n"
+                     df = df.drop('{key}_r')\n",
+                    key_column("other", key)
                 ));
             }
         }

@@ -8,10 +8,13 @@
 pub mod dist;
 pub mod explain;
 pub mod format;
+pub mod pregroup;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::common::DataFusionError;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::config::SessionConfig;
+use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::logical_expr::LogicalPlanBuilder;
 use datafusion::prelude::SessionContext;
 use pxl_compiler::ir::Relation;
@@ -66,7 +69,7 @@ impl Engine {
             .with_batch_size(8192)
             .with_information_schema(false);
         Engine {
-            ctx: SessionContext::new_with_config(config),
+            ctx: session(config, Arc::new(RuntimeEnv::default())),
         }
     }
 
@@ -106,6 +109,18 @@ impl Engine {
         }
         Ok(results)
     }
+}
+
+/// A DataFusion session with PxL's physical optimizer rules added after
+/// DataFusion's own (see [`pregroup`]).
+pub fn session(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> SessionContext {
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(runtime)
+        .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(pregroup::PregroupByUpid))
+        .build();
+    SessionContext::new_with_state(state)
 }
 
 /// The first `n` rows of `batches`.

@@ -539,7 +539,7 @@ impl Inner {
             .with_memory_limit(self.cfg.query_memory_bytes, 1.0)
             .build_arc()
             .map_err(|e| Status::internal(e.to_string()))?;
-        Ok(SessionContext::new_with_config_rt(config, rt))
+        Ok(pxl_exec::session(config, rt))
     }
 
     /// Runs a fragment (PEM or Kelvin) and streams its result.

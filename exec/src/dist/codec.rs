@@ -199,9 +199,13 @@ impl PhysicalExtensionCodec for PxlCodec {
     }
 
     fn try_decode_udf(&self, name: &str, _buf: &[u8]) -> Result<Arc<ScalarUDF>> {
-        self.scalar.get(name).cloned().ok_or_else(|| {
-            DataFusionError::Plan(format!("function `{name}` is not known on this agent"))
-        })
+        self.scalar
+            .get(name)
+            .cloned()
+            .or_else(|| crate::pregroup::internal_udf(name))
+            .ok_or_else(|| {
+                DataFusionError::Plan(format!("function `{name}` is not known on this agent"))
+            })
     }
 
     fn try_decode_udaf(&self, name: &str, _buf: &[u8]) -> Result<Arc<AggregateUDF>> {

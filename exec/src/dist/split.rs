@@ -5,7 +5,8 @@
 //! A subtree runs on the PEMs when all its leaves are table-store scans and
 //! every operator in it works on any subset of the rows: filters,
 //! projections (including metadata functions, which then read the PEM's own
-//! metadata), partial aggregation, round-robin repartitioning, per-node
+//! metadata), partial aggregation (and merging partial states, as the
+//! pre-grouping by UPID of [`crate::pregroup`] does), round-robin repartitioning, per-node
 //! limits, unions and merging a node's partitions (without a limit: a
 //! limit over all rows runs on the Kelvin). The highest such
 //! subtrees are replaced by [`GatherExec`]s; everything above (final
@@ -70,9 +71,12 @@ pub fn is_local(plan: &Arc<dyn ExecutionPlan>) -> bool {
         "RepartitionExec" => plan
             .downcast_ref::<RepartitionExec>()
             .is_some_and(|r| matches!(r.partitioning(), Partitioning::RoundRobinBatch(_))),
-        "AggregateExec" => plan
-            .downcast_ref::<AggregateExec>()
-            .is_some_and(|a| matches!(a.mode(), AggregateMode::Partial)),
+        "AggregateExec" => plan.downcast_ref::<AggregateExec>().is_some_and(|a| {
+            matches!(
+                a.mode(),
+                AggregateMode::Partial | AggregateMode::PartialReduce
+            )
+        }),
         _ => false,
     };
     op_ok && children.into_iter().all(is_local)
@@ -86,8 +90,10 @@ fn reduce_partials(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan
     let Some(agg) = plan.downcast_ref::<AggregateExec>() else {
         return Ok(plan);
     };
-    if !matches!(agg.mode(), AggregateMode::Partial)
-        || plan.output_partitioning().partition_count() <= 1
+    if !matches!(
+        agg.mode(),
+        AggregateMode::Partial | AggregateMode::PartialReduce
+    ) || plan.output_partitioning().partition_count() <= 1
     {
         return Ok(plan);
     }
