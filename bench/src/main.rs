@@ -1,6 +1,8 @@
 //! `cargo run --release -p pxl-bench -- [--rows N] [--iters K] [--query Q] [--pxl-only]`
 //!
-//! `--query` and `--pxl-only` (skip the SQL side) are for profiling.
+//! `--query`, `--pxl-only` (skip the SQL side) and `--analyze` (print each
+//! PxL query's physical plan with DataFusion's per-operator metrics, from
+//! one extra run) are for profiling.
 //!
 //! Generates N `http_events` rows (default 10M) into the table store, then
 //! measures, in this one run:
@@ -70,6 +72,7 @@ fn main() {
     // Only query number Q (1-3), for profiling; 0 runs them all.
     let only = arg("--query", 0);
     let pxl_only = std::env::args().any(|a| a == "--pxl-only");
+    let analyze = std::env::args().any(|a| a == "--analyze");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("machine: {cores} cores; {rows} http_events rows; median of {iters} runs");
 
@@ -226,6 +229,29 @@ fn main() {
                 .expect("sql");
             sql_times.push(t0.elapsed());
             sql_rows = batches.iter().map(|b| b.num_rows()).sum::<usize>();
+        }
+        if analyze {
+            let c = pxl_compiler::check_source(
+                q.pxl,
+                &CompileOptions {
+                    now_ns: END_NS,
+                    ..CompileOptions::default()
+                },
+            );
+            let outputs = lower(&c.plan, &catalog, &functions, END_NS).expect("plan");
+            let shown = rt.block_on(async {
+                let state = sql_ctx.state();
+                let plan = state.create_physical_plan(&outputs[0].plan).await?;
+                datafusion::physical_plan::collect(plan.clone(), sql_ctx.task_ctx()).await?;
+                Ok::<_, datafusion::error::DataFusionError>(
+                    datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+                        plan.as_ref(),
+                    )
+                    .indent(true)
+                    .to_string(),
+                )
+            });
+            println!("{}:\n{}", q.name, shown.expect("analyze"));
         }
         if pxl_only {
             let p = median(pxl_times);
