@@ -8,32 +8,34 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::execution::config::SessionConfig;
-use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::SessionContext;
 use pxl_conformance::exec::{dataset, env};
 use pxl_planner::Functions;
 use std::sync::Arc;
 
-/// A small table whose UPIDs are partly null, spread over three batches.
+/// A small table whose UPIDs are partly null, spread over three batches
+/// that are slices of larger ones (so arrays start at an offset).
 fn nully(upids: &[u128]) -> MemTable {
     let schema = Arc::new(Schema::new(vec![
         Field::new("upid", DataType::FixedSizeBinary(16), true),
         Field::new("latency", DataType::Int64, true),
     ]));
     let batch = |from: usize| {
-        let ids: Vec<Option<[u8; 16]>> = (from..from + 50)
+        let ids: Vec<Option<[u8; 16]>> = (from..from + 56)
             .map(|i| (i % 7 != 0).then(|| upids[i % upids.len()].to_be_bytes()))
             .collect();
         let upid = FixedSizeBinaryArray::try_from_sparse_iter_with_size(ids.into_iter(), 16)
             .expect("upids");
         let latency =
-            Int64Array::from_iter((from..from + 50).map(|i| (i % 5 != 0).then_some(i as i64)));
+            Int64Array::from_iter((from..from + 56).map(|i| (i % 5 != 0).then_some(i as i64)));
         RecordBatch::try_new(
             schema.clone(),
             vec![Arc::new(upid) as ArrayRef, Arc::new(latency)],
         )
         .expect("batch")
+        .slice(3, 50)
     };
     MemTable::try_new(
         schema.clone(),
@@ -42,8 +44,10 @@ fn nully(upids: &[u128]) -> MemTable {
     .expect("table")
 }
 
-/// (with the rewrite, without it), both over the conformance dataset.
-fn contexts(partitions: usize) -> (SessionContext, SessionContext) {
+/// (with the rewrite, without it), both over the conformance dataset;
+/// `limited` gives them a memory pool, as agents have (DataFusion then
+/// aggregates with its spilling stream).
+fn contexts(partitions: usize, limited: bool) -> (SessionContext, SessionContext) {
     let (store, metadata) = dataset();
     let functions = Functions::new(env(metadata)).expect("functions");
     let config = || {
@@ -51,8 +55,18 @@ fn contexts(partitions: usize) -> (SessionContext, SessionContext) {
             .with_target_partitions(partitions)
             .with_batch_size(64)
     };
-    let with = pxl_exec::session(config(), Arc::new(RuntimeEnv::default()));
-    let without = SessionContext::new_with_config(config());
+    let runtime = || {
+        if limited {
+            RuntimeEnvBuilder::new()
+                .with_memory_limit(1 << 30, 1.0)
+                .build_arc()
+                .expect("runtime")
+        } else {
+            Arc::new(RuntimeEnv::default())
+        }
+    };
+    let with = pxl_exec::session(config(), runtime());
+    let without = SessionContext::new_with_config_rt(config(), runtime());
     let upids: Vec<u128> = metadata
         .processes
         .iter()
@@ -154,8 +168,8 @@ const QUERIES: &[(&str, bool)] = &[
 
 #[test]
 fn pregrouping_gives_the_same_rows() {
-    for partitions in [1, 2, 3] {
-        let (with, without) = contexts(partitions);
+    for (partitions, limited) in [(1, false), (2, false), (3, false), (1, true), (3, true)] {
+        let (with, without) = contexts(partitions, limited);
         for (sql, rewritten) in QUERIES {
             let (got, plan) = rows(&with, sql);
             let (want, _) = rows(&without, sql);

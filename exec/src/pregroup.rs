@@ -8,8 +8,8 @@
 //! aggregation so that the function runs once per distinct UPID:
 //!
 //! ```text
-//! Aggregate(mode, by=[f(upid) as k, ...], aggs)      (Partial, Single or
-//!   input                                              SinglePartitioned)
+//! Aggregate(mode, by=[f(upid) as k, ...], aggs)      (Partial, or Single
+//!   input                                              on one partition)
 //! ```
 //! becomes
 //! ```text
@@ -19,10 +19,14 @@
 //!       input
 //! ```
 //! where the merge mode is PartialReduce for a Partial aggregation (so the
-//! plan above still sees partial states), Final for a single-partition
-//! Single one and FinalPartitioned for a SinglePartitioned one. Rows with
-//! the same UPID have the same `f(upid)`, so every UPID group falls wholly
-//! in one group of the original key, in the same partition.
+//! plan above still sees partial states) and Final for a single-partition
+//! Single one. Rows with the same UPID have the same `f(upid)`, so every
+//! UPID group falls wholly in one group of the original key.
+//!
+//! Every aggregate is merged from its partial state, as on a cluster: exact
+//! for counts, integer sums, min and max; floating-point sums may differ in
+//! their last bits (another order of addition, as with several partitions),
+//! and `quantiles` digests are merged, within the digest's own error.
 //!
 //! The function may sit in the grouping expression itself or in the
 //! projection just below the aggregation (where PxL's `df.k = f(df.upid)`
@@ -70,9 +74,10 @@ impl PhysicalOptimizerRule for PregroupByUpid {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let config = Arc::new(config.clone());
         plan.transform_up(|node| {
-            Ok(match rewrite(&node, &config)? {
-                Some(new) => Transformed::yes(new),
-                None => Transformed::no(node),
+            // A subtree the rewrite cannot build stays as DataFusion planned it.
+            Ok(match rewrite(&node, &config) {
+                Ok(Some(new)) => Transformed::yes(new),
+                Ok(None) | Err(_) => Transformed::no(node),
             })
         })
         .map(|t| t.data)
@@ -91,7 +96,7 @@ impl PhysicalOptimizerRule for PregroupByUpid {
 /// function and that column.
 fn upid_function(e: &Arc<dyn PhysicalExpr>) -> Option<(&ScalarFunctionExpr, &Column)> {
     let f = e.downcast_ref::<ScalarFunctionExpr>()?;
-    if f.fun().signature().volatility == Volatility::Volatile {
+    if f.fun().signature().volatility == Volatility::Volatile || internal_udf(f.name()).is_some() {
         return None;
     }
     let [arg] = f.args() else { return None };
@@ -150,7 +155,8 @@ fn rewrite(
         AggregateMode::Single if input.output_partitioning().partition_count() == 1 => {
             AggregateMode::Final
         }
-        AggregateMode::SinglePartitioned => AggregateMode::FinalPartitioned,
+        // SinglePartitioned is left alone: its rewrite could not declare the
+        // hash partitioning a partitioned join above relies on.
         _ => return Ok(None),
     };
     let group = agg.group_expr();
