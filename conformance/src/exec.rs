@@ -132,3 +132,22 @@ pub fn format_tables(results: &[pxl_exec::ResultTable], ordered: bool) -> String
     }
     out
 }
+
+/// The rows of `batches` as `a | b | c` lines in Arrow's display form,
+/// sorted (for comparing results whose row order is not defined).
+pub fn sorted_rows(batches: &[datafusion::arrow::array::RecordBatch]) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in batches {
+        for r in 0..b.num_rows() {
+            let cells: Vec<String> = (0..b.num_columns())
+                .map(|c| {
+                    datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
+                        .unwrap_or_default()
+                })
+                .collect();
+            out.push(cells.join(" | "));
+        }
+    }
+    out.sort();
+    out
+}

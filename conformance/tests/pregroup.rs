@@ -11,7 +11,7 @@ use datafusion::execution::config::SessionConfig;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::SessionContext;
-use pxl_conformance::exec::{dataset, env};
+use pxl_conformance::exec::{dataset, env, sorted_rows};
 use pxl_planner::Functions;
 use std::sync::Arc;
 
@@ -98,20 +98,7 @@ fn rows(ctx: &SessionContext, sql: &str) -> (Vec<String>, String) {
             .unwrap_or_else(|e| panic!("{sql}: {e}"));
         let shown = displayable(plan.as_ref()).indent(false).to_string();
         let batches = df.collect().await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let mut out = Vec::new();
-        for b in &batches {
-            for r in 0..b.num_rows() {
-                let cells: Vec<String> = (0..b.num_columns())
-                    .map(|c| {
-                        datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                out.push(cells.join(" | "));
-            }
-        }
-        out.sort();
-        (out, shown)
+        (sorted_rows(&batches), shown)
     })
 }
 

@@ -5,7 +5,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::prelude::SessionContext;
 use proptest::prelude::*;
 use pxl_compiler::script::ScriptInput;
-use pxl_conformance::exec::{dataset, run_script};
+use pxl_conformance::exec::{dataset, run_script, sorted_rows};
 use std::sync::{Arc, OnceLock};
 
 /// Numeric columns of http_events usable in filters and maps.
@@ -130,20 +130,7 @@ fn sql_rows(sql: &str) -> Vec<String> {
     let batches = rt
         .block_on(async { sql_ctx().sql(sql).await?.collect().await })
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let mut rows = Vec::new();
-    for b in &batches {
-        for r in 0..b.num_rows() {
-            let cells: Vec<String> = (0..b.num_columns())
-                .map(|c| {
-                    datafusion::arrow::util::display::array_value_to_string(b.column(c), r)
-                        .unwrap_or_default()
-                })
-                .collect();
-            rows.push(cells.join(" | "));
-        }
-    }
-    rows.sort();
-    rows
+    sorted_rows(&batches)
 }
 
 fn pxl_rows(pxl: &str) -> Vec<String> {
