@@ -192,6 +192,18 @@ fn main() {
             target_rows_per_core: 100e6,
         },
     ];
+    // Compile and plan a query as `pxl run` does.
+    let plan = |q: &Query| {
+        let c = pxl_compiler::check_source(
+            q.pxl,
+            &CompileOptions {
+                now_ns: END_NS,
+                ..CompileOptions::default()
+            },
+        );
+        assert!(!c.has_errors(), "{}: {:?}", q.name, c.diagnostics);
+        lower(&c.plan, &catalog, &functions, END_NS).expect("plan")
+    };
     println!();
     println!(
         "| query | PxL end to end | DataFusion SQL | PxL / SQL | PxL rows/s per core | target |"
@@ -207,15 +219,7 @@ fn main() {
         let mut sql_rows = 0;
         for _ in 0..iters {
             let t0 = Instant::now();
-            let c = pxl_compiler::check_source(
-                q.pxl,
-                &CompileOptions {
-                    now_ns: END_NS,
-                    ..CompileOptions::default()
-                },
-            );
-            assert!(!c.has_errors(), "{}: {:?}", q.name, c.diagnostics);
-            let outputs = lower(&c.plan, &catalog, &functions, END_NS).expect("plan");
+            let outputs = plan(q);
             let res = rt.block_on(engine.run(&outputs, None)).expect("run");
             pxl_times.push(t0.elapsed());
             pxl_rows = res[0].num_rows();
@@ -231,14 +235,7 @@ fn main() {
             sql_rows = batches.iter().map(|b| b.num_rows()).sum::<usize>();
         }
         if analyze {
-            let c = pxl_compiler::check_source(
-                q.pxl,
-                &CompileOptions {
-                    now_ns: END_NS,
-                    ..CompileOptions::default()
-                },
-            );
-            let outputs = lower(&c.plan, &catalog, &functions, END_NS).expect("plan");
+            let outputs = plan(q);
             let shown = rt.block_on(async {
                 let state = sql_ctx.state();
                 let plan = state.create_physical_plan(&outputs[0].plan).await?;
