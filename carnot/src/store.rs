@@ -45,6 +45,7 @@ pub struct TableStats {
     pub batches: u64,
     pub evicted_rows: u64,
     pub evicted_bytes: u64,
+    pub evicted_batches: u64,
 }
 
 #[derive(Debug, Default)]
@@ -141,12 +142,23 @@ impl Table {
             inner.stats.batches -= 1;
             inner.stats.evicted_rows += rows;
             inner.stats.evicted_bytes += old.bytes as u64;
+            inner.stats.evicted_batches += 1;
         }
         Ok(())
     }
 
     pub fn stats(&self) -> TableStats {
         self.inner.read().stats
+    }
+
+    /// The oldest `time_` held, if the table has a time column and rows.
+    pub fn min_time(&self) -> Option<i64> {
+        self.inner
+            .read()
+            .batches
+            .iter()
+            .filter_map(|b| b.time.map(|(lo, _)| lo))
+            .min()
     }
 
     /// The batches overlapping `[start, end]` (inclusive; `None` = open).
@@ -248,6 +260,29 @@ impl TableStore {
     }
 }
 
+impl pxl_planner::TableInfoSource for TableStore {
+    fn table_info(&self) -> Vec<pxl_planner::TableInfo> {
+        let tables: Vec<Arc<Table>> = self.tables.read().values().cloned().collect();
+        tables
+            .iter()
+            .map(|t| {
+                let s = t.stats();
+                let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+                pxl_planner::TableInfo {
+                    name: t.name().to_string(),
+                    batches_added: i(s.batches + s.evicted_batches),
+                    batches_expired: i(s.evicted_batches),
+                    bytes_added: i(s.bytes + s.evicted_bytes),
+                    num_batches: i(s.batches),
+                    size: i(s.bytes),
+                    max_table_size: i(t.budget() as u64),
+                    min_time: t.min_time(),
+                }
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +325,23 @@ mod tests {
         let first = t.snapshot(None, None)[0].clone();
         let times = first.column(0).as_primitive::<Int64Type>();
         assert_eq!(times.value(0), 200, "the oldest batches went first");
+        assert_eq!(s.evicted_batches, 2);
+        assert_eq!(t.min_time(), Some(200));
+        let store = TableStore::new();
+        let u = store.create("u", schema(), one * 3 + one / 2);
+        for i in 0..5 {
+            u.append(batch(i * 100..(i + 1) * 100)).unwrap();
+        }
+        let info = pxl_planner::TableInfoSource::table_info(&store);
+        assert_eq!(info.len(), 1);
+        let i = &info[0];
+        assert_eq!(
+            (i.batches_added, i.batches_expired, i.num_batches),
+            (5, 2, 3)
+        );
+        assert_eq!(i.bytes_added, 5 * one as i64);
+        assert_eq!(i.size, 3 * one as i64);
+        assert_eq!(i.min_time, Some(200));
     }
 
     #[test]

@@ -292,7 +292,7 @@ struct Prepared {
 fn prepare(
     script: &ScriptInput,
     args: &[(String, String)],
-    store: &TableStore,
+    store: &Arc<TableStore>,
     metadata: Metadata,
     now: Option<&str>,
 ) -> Result<Prepared, Failure> {
@@ -313,7 +313,9 @@ fn prepare(
     };
     let c = compile_reported(script, &opts)?;
     let env = Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(metadata))));
-    let functions = Functions::new(env).map_err(|e| fail(e.to_string()))?;
+    let functions = Functions::new(env)
+        .map_err(|e| fail(e.to_string()))?
+        .with_tables(store.clone());
     let catalog: HashMap<String, Arc<dyn TableProvider>> = store
         .names()
         .into_iter()

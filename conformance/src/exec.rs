@@ -24,8 +24,8 @@ pub const ROWS: usize = 2000;
 pub const SEED: u64 = 7;
 
 /// The dataset, generated once per process.
-pub fn dataset() -> &'static (TableStore, Metadata) {
-    static DATA: OnceLock<(TableStore, Metadata)> = OnceLock::new();
+pub fn dataset() -> &'static (Arc<TableStore>, Metadata) {
+    static DATA: OnceLock<(Arc<TableStore>, Metadata)> = OnceLock::new();
     DATA.get_or_init(|| {
         let ds = pxl_datagen::generate(&pxl_datagen::Options::new(ROWS, SEED, NOW_NS));
         let store = TableStore::new();
@@ -38,7 +38,7 @@ pub fn dataset() -> &'static (TableStore, Metadata) {
                 table.append(b).expect("generated batch matches its table");
             }
         }
-        (store, ds.metadata)
+        (Arc::new(store), ds.metadata)
     })
 }
 
@@ -86,7 +86,9 @@ pub fn run_tables(
     if !errors.is_empty() {
         return Err(format!("compile errors:\n{}", errors.join("\n")));
     }
-    let functions = Functions::new(env(metadata)).map_err(|e| e.to_string())?;
+    let functions = Functions::new(env(metadata))
+        .map_err(|e| e.to_string())?
+        .with_tables(store.clone());
     let catalog: HashMap<String, Arc<dyn TableProvider>> = store
         .names()
         .into_iter()

@@ -69,9 +69,40 @@ pub struct Functions {
     pub quantiles: Arc<AggregateUDF>,
     pub quantile: Arc<AggregateUDF>,
     pub env: Arc<ExecEnv>,
+    /// The local table store, for `px._DebugTableInfo()`; `None` where
+    /// there is none (a Kelvin, which holds no tables).
+    pub tables: Option<Arc<dyn TableInfoSource>>,
+}
+
+/// What `px._DebugTableInfo()` reports about one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableInfo {
+    pub name: String,
+    pub batches_added: i64,
+    pub batches_expired: i64,
+    pub bytes_added: i64,
+    pub num_batches: i64,
+    /// Bytes held now.
+    pub size: i64,
+    /// The table's byte budget.
+    pub max_table_size: i64,
+    /// The oldest `time_` held.
+    pub min_time: Option<i64>,
+}
+
+/// A table store that can describe its tables.
+pub trait TableInfoSource: Send + Sync + std::fmt::Debug {
+    /// One entry per table, in name order.
+    fn table_info(&self) -> Vec<TableInfo>;
 }
 
 impl Functions {
+    /// With `tables` answering `px._DebugTableInfo()`.
+    pub fn with_tables(mut self, tables: Arc<dyn TableInfoSource>) -> Self {
+        self.tables = Some(tables);
+        self
+    }
+
     pub fn new(env: Arc<ExecEnv>) -> Result<Self, PlanError> {
         let scalar = pxl_stdlib::runtime::scalar_udfs(&env)?
             .into_iter()
@@ -82,6 +113,7 @@ impl Functions {
             quantiles: Arc::new(pxl_stdlib::runtime::aggregate::quantiles_udaf()),
             quantile: Arc::new(pxl_stdlib::runtime::aggregate::quantile_udaf()),
             env,
+            tables: None,
         })
     }
 }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 enum Values {
     Str(Vec<String>),
     Int(Vec<i64>),
+    OptInt(Vec<Option<i64>>),
     Bool(Vec<bool>),
     U128(Vec<u128>),
 }
@@ -33,6 +34,110 @@ fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
+}
+
+fn read_proc(path: &str) -> Result<String, PlanError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| PlanError::Unsupported(format!("cannot read {path}: {e}")))
+}
+
+/// The `/proc/PID/status` sizes `_DebugAgentProcStatus` reports, in its
+/// column order (the file gives kB).
+const STATUS_KEYS: [&str; 16] = [
+    "VmPeak",
+    "VmSize",
+    "VmLck",
+    "VmPin",
+    "VmHWM",
+    "VmRSS",
+    "RssAnon",
+    "RssFile",
+    "RssShmem",
+    "VmData",
+    "VmStk",
+    "VmExe",
+    "VmLib",
+    "VmPTE",
+    "VmSwap",
+    "HugetlbPages",
+];
+
+/// The sizes of [`STATUS_KEYS`] in bytes and the voluntary and involuntary
+/// context switches; a line the kernel does not have reads as 0.
+fn proc_status(text: &str) -> (Vec<i64>, [i64; 2]) {
+    let value = |key: &str| -> i64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .and_then(|v| v.split_whitespace().next()?.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    (
+        STATUS_KEYS.iter().map(|k| value(k) * 1024).collect(),
+        [
+            value("voluntary_ctxt_switches"),
+            value("nonvoluntary_ctxt_switches"),
+        ],
+    )
+}
+
+/// The `/proc/PID/smaps` fields `_DebugAgentProcSMaps` reports, in its
+/// column order.
+const SMAPS_KEYS: [&str; 20] = [
+    "Size",
+    "KernelPageSize",
+    "MMUPageSize",
+    "Rss",
+    "Pss",
+    "Shared_Clean",
+    "Shared_Dirty",
+    "Private_Clean",
+    "Private_Dirty",
+    "Referenced",
+    "Anonymous",
+    "LazyFree",
+    "AnonHugePages",
+    "ShmemPmdMapped",
+    "FilePmdMapped",
+    "Shared_Hugetlb",
+    "Private_Hugetlb",
+    "Swap",
+    "SwapPss",
+    "Locked",
+];
+
+struct Mapping {
+    address: String,
+    offset: String,
+    pathname: String,
+    /// [`SMAPS_KEYS`] in bytes.
+    sizes: [i64; SMAPS_KEYS.len()],
+}
+
+/// One entry per mapping of an smaps file: a header line
+/// (`start-end perms offset dev inode [path]`) then `Key: N kB` lines.
+fn proc_smaps(text: &str) -> Vec<Mapping> {
+    let mut maps: Vec<Mapping> = Vec::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let Some(first) = words.next() else { continue };
+        if let Some(key) = first.strip_suffix(':') {
+            if let (Some(m), Some(k)) = (maps.last_mut(), SMAPS_KEYS.iter().position(|x| *x == key))
+            {
+                let n: i64 = words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+                let unit = if words.next() == Some("kB") { 1024 } else { 1 };
+                m.sizes[k] = n * unit;
+            }
+        } else if first.contains('-') && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+            let rest: Vec<&str> = words.collect();
+            maps.push(Mapping {
+                address: first.to_string(),
+                offset: rest.get(1).map_or_else(String::new, |s| s.to_string()),
+                pathname: rest.get(4..).map_or_else(String::new, |p| p.join(" ")),
+                sizes: [0; SMAPS_KEYS.len()],
+            });
+        }
+    }
+    maps
 }
 
 /// The in-memory table for a call of `func`.
@@ -167,9 +272,67 @@ pub fn provider(
                 std::path::Path::new("/sys/kernel/btf/vmlinux").exists(),
             ]),
         ],
+        "_DebugTableInfo" => {
+            let Some(tables) = &f.tables else {
+                return Err(PlanError::Unsupported(
+                    "table function `_DebugTableInfo` needs the table store of the process \
+                     that runs the query; it is not available on a cluster yet"
+                        .into(),
+                ));
+            };
+            let t = tables.table_info();
+            let ints = |g: fn(&crate::TableInfo) -> i64| Values::Int(t.iter().map(g).collect());
+            vec![
+                Values::Int(vec![i64::from(f.env.asid); t.len()]),
+                strs(t.iter().map(|x| x.name.clone())),
+                Values::Int((0..t.len() as i64).collect()),
+                ints(|x| x.batches_added),
+                ints(|x| x.batches_expired),
+                ints(|x| x.bytes_added),
+                ints(|x| x.num_batches),
+                // pxl neither compacts batches nor keeps a cold tier.
+                Values::Int(vec![0; t.len()]),
+                ints(|x| x.size),
+                Values::Int(vec![0; t.len()]),
+                ints(|x| x.max_table_size),
+                Values::OptInt(t.iter().map(|x| x.min_time).collect()),
+            ]
+        }
+        "_DebugAgentProcStatus" => {
+            let status = read_proc("/proc/self/status")?;
+            let (fields, counts) = proc_status(&status);
+            let mut cols = vec![Values::Int(vec![i64::from(f.env.asid)])];
+            cols.extend(fields.into_iter().map(|v| Values::Int(vec![v])));
+            cols.extend(counts.into_iter().map(|v| Values::Int(vec![v])));
+            cols
+        }
+        "_DebugAgentProcSMaps" => {
+            let smaps = read_proc("/proc/self/smaps")?;
+            let maps = proc_smaps(&smaps);
+            let mut cols = vec![
+                Values::Int(vec![i64::from(f.env.asid); maps.len()]),
+                strs(maps.iter().map(|m| m.address.clone())),
+                strs(maps.iter().map(|m| m.offset.clone())),
+                strs(maps.iter().map(|m| m.pathname.clone())),
+            ];
+            for k in 0..SMAPS_KEYS.len() {
+                cols.push(Values::Int(maps.iter().map(|m| m.sizes[k]).collect()));
+            }
+            cols
+        }
+        // pxl does not schedule scripts, so no run has a history.
+        "GetCronScriptHistory" => vec![
+            strs(Vec::<String>::new()),
+            Values::Int(Vec::new()),
+            strs(Vec::<String>::new()),
+            Values::Int(Vec::new()),
+            Values::Int(Vec::new()),
+            Values::Int(Vec::new()),
+            Values::Int(Vec::new()),
+        ],
         other => {
             return Err(PlanError::Unsupported(format!(
-                "table function `{other}` is not available when running on one node"
+                "table function `{other}` is not available in pxl yet"
             )));
         }
     };
@@ -193,6 +356,7 @@ pub fn provider(
             Ok(match v {
                 Values::Str(s) => Arc::new(StringArray::from(s)) as ArrayRef,
                 Values::Int(i) => Arc::new(Int64Array::from(i)),
+                Values::OptInt(i) => Arc::new(Int64Array::from(i)),
                 Values::Bool(b) => Arc::new(BooleanArray::from(b)),
                 Values::U128(u) => Arc::new(
                     FixedSizeBinaryArray::try_from_sparse_iter_with_size(
@@ -216,4 +380,51 @@ pub fn provider(
         .collect::<Result<_, _>>()?;
     let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(DataFusionError::from)?;
     Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smaps_entries_and_sizes() {
+        let text = "\
+55d0c0a00000-55d0c0a21000 r--p 00000000 fe:01 1312 /usr/bin/my app
+Size:                132 kB
+KernelPageSize:        4 kB
+Rss:                 128 kB
+Pss:                  64 kB
+VmFlags: rd mr mw me sd
+7ffd1c000000-7ffd1c021000 rw-p 0000a000 00:00 0 
+Size:                  8 kB
+Locked:                4 kB
+THPeligible:    0
+";
+        let maps = proc_smaps(text);
+        assert_eq!(maps.len(), 2);
+        assert_eq!(maps[0].address, "55d0c0a00000-55d0c0a21000");
+        assert_eq!(maps[0].offset, "00000000");
+        assert_eq!(maps[0].pathname, "/usr/bin/my app");
+        assert_eq!(maps[0].sizes[0], 132 * 1024);
+        assert_eq!(maps[0].sizes[1], 4096);
+        assert_eq!(maps[0].sizes[3], 128 * 1024);
+        assert_eq!(maps[0].sizes[4], 64 * 1024);
+        assert_eq!(maps[1].offset, "0000a000");
+        assert_eq!(maps[1].pathname, "");
+        assert_eq!(maps[1].sizes[0], 8 * 1024);
+        assert_eq!(maps[1].sizes[SMAPS_KEYS.len() - 1], 4 * 1024);
+    }
+
+    #[test]
+    fn status_sizes_in_bytes() {
+        let text = "Name:\tpxl\nVmPeak:\t  2000 kB\nVmRSS:\t   300 kB\n\
+                    voluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t2\n";
+        let (sizes, switches) = proc_status(text);
+        assert_eq!(sizes.len(), STATUS_KEYS.len());
+        assert_eq!(sizes[0], 2000 * 1024);
+        assert_eq!(sizes[5], 300 * 1024);
+        // VmSize is missing from the text: 0.
+        assert_eq!(sizes[1], 0);
+        assert_eq!(switches, [7, 2]);
+    }
 }
