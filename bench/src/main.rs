@@ -2,7 +2,8 @@
 //!
 //! `--query`, `--pxl-only` (skip the SQL side) and `--analyze` (print each
 //! PxL query's physical plan with DataFusion's per-operator metrics, from
-//! one extra run) are for profiling.
+//! one extra run) are for profiling; `--ceiling` measures what integer
+//! codes for `req_path` could give Q1 (see [`Ceiling`]).
 //!
 //! Generates N `http_events` rows (default 10M) into the table store, then
 //! measures, in this one run:
@@ -158,6 +159,16 @@ fn main() {
     // The whole span: the time filter is evaluated on every row but prunes
     // nothing, so rows/s counts every row of the table.
     let start = END_NS - SPAN_NS;
+    if std::env::args().any(|a| a == "--ceiling") {
+        let ctx = Ceiling {
+            sql: sql_ctx,
+            rt: &rt,
+            iters,
+            per_core_rows: rows as f64 / cores as f64,
+        };
+        ctx.run(&batches, &schema, &functions, start);
+        return;
+    }
     let queries = [
         Query {
             name: "Q1 filter + group by req_path, count/mean/max/p99",
@@ -286,3 +297,89 @@ fn main() {
 }
 
 use pxl_carnot::Table;
+
+/// `--ceiling`: Q1's grouping by `req_path` strings against grouping by an
+/// integer code per distinct `req_path` (interned here, as a table store
+/// could at ingest), with and without the p99, all in SQL over the same
+/// rows. It bounds what dictionary-coded string keys could give Q1.
+struct Ceiling<'a> {
+    sql: &'a SessionContext,
+    rt: &'a tokio::runtime::Runtime,
+    iters: usize,
+    per_core_rows: f64,
+}
+
+impl Ceiling<'_> {
+    fn run(
+        &self,
+        batches: &[datafusion::arrow::array::RecordBatch],
+        schema: &datafusion::arrow::datatypes::SchemaRef,
+        functions: &Functions,
+        start: i64,
+    ) {
+        use datafusion::arrow::array::{AsArray, RecordBatch, UInt32Array};
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        let idx = schema.index_of("req_path").expect("req_path");
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        fields.push(Field::new("req_path_code", DataType::UInt32, true));
+        let coded_schema = Arc::new(Schema::new(fields));
+        let mut codes: HashMap<String, u32> = HashMap::new();
+        let coded: Vec<RecordBatch> = batches
+            .iter()
+            .map(|b| {
+                let paths = b.column(idx).as_string::<i32>();
+                let c: UInt32Array = paths
+                    .iter()
+                    .map(|v| {
+                        v.map(|v| {
+                            let next = codes.len() as u32;
+                            *codes.entry(v.to_string()).or_insert(next)
+                        })
+                    })
+                    .collect();
+                let mut cols = b.columns().to_vec();
+                cols.push(Arc::new(c));
+                RecordBatch::try_new(coded_schema.clone(), cols).expect("coded batch")
+            })
+            .collect();
+        let per = coded.len().div_ceil(2).max(1);
+        let parts: Vec<Vec<RecordBatch>> = coded.chunks(per).map(<[RecordBatch]>::to_vec).collect();
+        let table = datafusion::datasource::MemTable::try_new(coded_schema, parts).expect("table");
+        self.sql
+            .register_table("coded", Arc::new(table))
+            .expect("register");
+        self.sql.register_udaf(functions.quantile.as_ref().clone());
+        println!("| Q1 variant (SQL, same rows) | time | rows/s per core |");
+        println!("|---|---|---|");
+        for (name, key, p99) in [
+            ("strings, with p99", "req_path", true),
+            ("codes, with p99", "req_path_code", true),
+            ("strings, no p99", "req_path", false),
+            ("codes, no p99", "req_path_code", false),
+        ] {
+            let q = format!(
+                "SELECT {key}, count(latency) AS n, avg(latency) AS avg, max(latency) AS mx{} \
+                 FROM coded WHERE time_ >= {start} AND req_method = 'GET' GROUP BY {key}",
+                if p99 {
+                    ", quantile(latency, 0.99) AS p99"
+                } else {
+                    ""
+                }
+            );
+            let mut times = Vec::new();
+            for _ in 0..self.iters {
+                let t0 = Instant::now();
+                self.rt
+                    .block_on(async { self.sql.sql(&q).await?.collect().await })
+                    .expect("sql");
+                times.push(t0.elapsed());
+            }
+            let m = median(times);
+            println!(
+                "| {name} | {:.1} ms | {:.1}M |",
+                m.as_secs_f64() * 1e3,
+                self.per_core_rows / m.as_secs_f64() / 1e6
+            );
+        }
+    }
+}
