@@ -455,6 +455,11 @@ fn export_all(
     now_ns: i64,
     script: &str,
 ) -> Result<(), Failure> {
+    if let Some(url) = &args.otel_endpoint
+        && !tables.iter().any(|t| export_spec(plan, &t.name).is_some())
+    {
+        eprintln!("note: --otel-endpoint {url} is not used: {script} has no px.export output");
+    }
     for t in tables {
         let Some(spec) = export_spec(plan, &t.name) else {
             continue;

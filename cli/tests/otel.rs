@@ -356,4 +356,28 @@ fn an_unreachable_collector_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("--otel-endpoint"), "{err}");
+
+    // An endpoint on the command line for a script that exports nothing.
+    let path = dir.join("shown.pxl");
+    std::fs::write(
+        &path,
+        "import px\npx.display(px.DataFrame('http_events', start_time='-10m').head(1))\n",
+    )
+    .unwrap();
+    let out = pxl(&[
+        "run",
+        path.to_str().unwrap(),
+        "--data",
+        dir.to_str().unwrap(),
+        "--now",
+        END,
+        "--otel-endpoint",
+        "127.0.0.1:4317",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("--otel-endpoint 127.0.0.1:4317 is not used") && err.contains("no px.export"),
+        "{err}"
+    );
 }
