@@ -123,6 +123,26 @@ fn explain_shows_time_range_and_columns() {
 }
 
 #[test]
+fn explain_names_the_pregrouped_keys() {
+    let dir = data("explain_pregroup", "parquet");
+    let script = dir.join("by_service.pxl");
+    std::fs::write(
+        &script,
+        "import px\ndf = px.DataFrame('http_events', start_time='-5m')\n\
+         df.service = df.ctx['service']\n\
+         df = df.groupby('service').agg(n=('latency', px.count))\npx.display(df)\n",
+    )
+    .unwrap();
+    let out = pxl(&["explain", path(&script), "--data", path(&dir)]);
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        s.contains("pre-grouped by UPID") && s.contains("service = upid_to_service_name(upid)"),
+        "{s}"
+    );
+}
+
+#[test]
 fn bad_inputs_give_one_clear_error() {
     let good = data("bad_inputs", "parquet");
     // Missing directory.

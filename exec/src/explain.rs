@@ -39,8 +39,18 @@ pub async fn explain(
                 let _ = writeln!(out, "    {s}");
             }
         }
+        let physical = state.create_physical_plan(&optimized).await?;
+        let pregrouped = pregrouped(&physical);
+        if !pregrouped.is_empty() {
+            let _ = writeln!(
+                out,
+                "  pre-grouped by UPID (each function runs once per process, not per row):"
+            );
+            for p in pregrouped {
+                let _ = writeln!(out, "    {p}");
+            }
+        }
         if verbose {
-            let physical = state.create_physical_plan(&optimized).await?;
             let _ = writeln!(out, "  DataFusion physical plan:");
             for line in displayable(physical.as_ref())
                 .indent(true)
@@ -52,6 +62,32 @@ pub async fn explain(
         }
     }
     Ok(out)
+}
+
+/// The grouping keys [`crate::pregroup`] evaluates once per UPID group:
+/// `name = function(upid)` for each.
+fn pregrouped(plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> Vec<String> {
+    use datafusion::physical_expr::ScalarFunctionExpr;
+    use datafusion::physical_plan::projection::ProjectionExec;
+    let mut found = Vec::new();
+    let _ = plan.apply(|node| {
+        if let Some(p) = node.downcast_ref::<ProjectionExec>() {
+            for pe in p.expr() {
+                let Some(f) = pe.expr.downcast_ref::<ScalarFunctionExpr>() else {
+                    continue;
+                };
+                let from_key = f
+                    .args()
+                    .first()
+                    .and_then(|a| a.downcast_ref::<ScalarFunctionExpr>());
+                if from_key.is_some_and(|k| k.name() == crate::pregroup::UPID_FROM_KEY) {
+                    found.push(format!("{} = {}(upid)", pe.alias, f.name()));
+                }
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
 }
 
 fn describe_scan(scan: &datafusion::logical_expr::TableScan) -> String {
