@@ -118,9 +118,14 @@ fn pxl(args: &[&str]) -> Output {
 }
 
 fn run(dir: &Path, name: &str, script: &str) -> (Output, Vec<Value>) {
+    run_with(dir, name, script, &[])
+}
+
+/// [`run`] with more command-line arguments.
+fn run_with(dir: &Path, name: &str, script: &str, more: &[&str]) -> (Output, Vec<Value>) {
     let path = dir.join(name);
     std::fs::write(&path, script).unwrap();
-    let out = pxl(&[
+    let mut args = vec![
         "run",
         path.to_str().unwrap(),
         "--data",
@@ -129,7 +134,9 @@ fn run(dir: &Path, name: &str, script: &str) -> (Output, Vec<Value>) {
         END,
         "--format",
         "json",
-    ]);
+    ];
+    args.extend_from_slice(more);
+    let out = pxl(&args);
     let rows = String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -358,22 +365,13 @@ fn an_unreachable_collector_is_a_clear_error() {
     assert!(err.contains("--otel-endpoint"), "{err}");
 
     // An endpoint on the command line for a script that exports nothing.
-    let path = dir.join("shown.pxl");
-    std::fs::write(
-        &path,
+    let (out, rows) = run_with(
+        &dir,
+        "shown.pxl",
         "import px\npx.display(px.DataFrame('http_events', start_time='-10m').head(1))\n",
-    )
-    .unwrap();
-    let out = pxl(&[
-        "run",
-        path.to_str().unwrap(),
-        "--data",
-        dir.to_str().unwrap(),
-        "--now",
-        END,
-        "--otel-endpoint",
-        "127.0.0.1:4317",
-    ]);
+        &["--otel-endpoint", "127.0.0.1:4317"],
+    );
+    assert_eq!(rows.len(), 1);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
