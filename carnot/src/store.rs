@@ -11,10 +11,12 @@
 //!   the `time_` comparisons DataFusion pushes into the scan.
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Int64Type, SchemaRef};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, StringArray, StringBuilder, UInt32Array, UInt32Builder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{Result, plan_err};
+use datafusion::common::{HashMap, Result, exec_err, plan_err};
 use datafusion::datasource::TableType;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::source::DataSourceExec;
@@ -34,7 +36,97 @@ struct StoredBatch {
     batch: RecordBatch,
     /// Inclusive `time_` range; `None` when the table has no `time_`.
     time: Option<(i64, i64)>,
+    /// Per column: the codes of its values, when the column is coded.
+    codes: Vec<Option<ArrayRef>>,
     bytes: usize,
+}
+
+/// A string column's dictionary holds at most this many distinct values,
+/// and at most [`dictionary_bytes`] bytes of them; a column that outgrows
+/// either is no longer coded and its dictionary is freed.
+const DICTIONARY_VALUES: usize = 1 << 16;
+
+/// The byte limit of each dictionary of a table with budget `budget`:
+/// 1/64 of the budget (dictionaries are not evicted with the batches, so
+/// they must stay small beside them), between 64 KiB and 16 MiB.
+fn dictionary_bytes(budget: usize) -> usize {
+    (budget / 64).clamp(64 << 10, 16 << 20)
+}
+
+/// The distinct values of one string column of a table, each with its
+/// code (see [`pxl_exec::dictgroup`]). Codes are given out in order of
+/// first appearance and never change.
+#[derive(Debug, Default)]
+pub struct Dictionary {
+    inner: RwLock<DictionaryInner>,
+}
+
+#[derive(Debug, Default)]
+struct DictionaryInner {
+    ids: HashMap<Arc<str>, u32>,
+    values: Vec<Arc<str>>,
+    bytes: usize,
+}
+
+impl Dictionary {
+    /// The codes of `strings`, adding new values; `None` when the values
+    /// would outgrow the limits (the dictionary is then left as it was).
+    fn encode(&self, strings: &StringArray, max_bytes: usize) -> Option<UInt32Array> {
+        let mut d = self.inner.write();
+        let (values_before, bytes_before) = (d.values.len(), d.bytes);
+        let mut out = UInt32Builder::with_capacity(strings.len());
+        for v in strings.iter() {
+            let Some(v) = v else {
+                out.append_null();
+                continue;
+            };
+            if let Some(&id) = d.ids.get(v) {
+                out.append_value(id);
+                continue;
+            }
+            if d.values.len() >= DICTIONARY_VALUES || d.bytes + v.len() > max_bytes {
+                // Undo this batch's additions: a dictionary only ever holds
+                // values that some stored batch has codes for.
+                let DictionaryInner { ids, values, bytes } = &mut *d;
+                for gone in values.drain(values_before..) {
+                    ids.remove(&gone);
+                }
+                *bytes = bytes_before;
+                return None;
+            }
+            let id = d.values.len() as u32;
+            let value: Arc<str> = Arc::from(v);
+            d.ids.insert(value.clone(), id);
+            d.values.push(value);
+            d.bytes += v.len();
+            out.append_value(id);
+        }
+        Some(out.finish())
+    }
+}
+
+impl pxl_exec::dictgroup::StringDictionary for Dictionary {
+    fn decode(&self, codes: &UInt32Array) -> Result<StringArray> {
+        let d = self.inner.read();
+        let mut out = StringBuilder::with_capacity(codes.len(), codes.len() * 16);
+        for c in codes.iter() {
+            match c {
+                None => out.append_null(),
+                Some(c) => match d.values.get(c as usize) {
+                    Some(v) => out.append_value(v),
+                    None => return exec_err!("string code {c} was never given out"),
+                },
+            }
+        }
+        Ok(out.finish())
+    }
+}
+
+/// A coded column: its dictionary and the id the optimizer finds it by.
+#[derive(Debug, Clone)]
+struct Coding {
+    dictionary: Arc<Dictionary>,
+    id: u64,
 }
 
 /// Counters of one table.
@@ -62,6 +154,10 @@ pub struct Table {
     budget: AtomicUsize,
     time_index: Option<usize>,
     inner: RwLock<Inner>,
+    /// Per column, its dictionary while it is coded (string columns start
+    /// coded; one that outgrows the limits stops for good). Written only
+    /// under `write`.
+    codings: RwLock<Vec<Option<Coding>>>,
     /// Serialises writers so that eviction and append are one step.
     write: Mutex<()>,
 }
@@ -77,12 +173,27 @@ fn time_range(batch: &RecordBatch, idx: Option<usize>) -> Option<(i64, i64)> {
 impl Table {
     pub fn new(name: &str, schema: SchemaRef, budget: usize) -> Self {
         let time_index = schema.index_of("time_").ok();
+        let codings = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                (f.data_type() == &DataType::Utf8).then(|| {
+                    let dictionary = Arc::new(Dictionary::default());
+                    let shared: Arc<dyn pxl_exec::dictgroup::StringDictionary> = dictionary.clone();
+                    Coding {
+                        id: pxl_exec::dictgroup::register(&shared),
+                        dictionary,
+                    }
+                })
+            })
+            .collect();
         Table {
             name: name.to_string(),
             schema,
             budget: AtomicUsize::new(budget),
             time_index,
             inner: RwLock::new(Inner::default()),
+            codings: RwLock::new(codings),
             write: Mutex::new(()),
         }
     }
@@ -118,12 +229,20 @@ impl Table {
             return Ok(());
         }
         let batch = batch.with_schema(self.schema.clone())?;
+        let _w = self.write.lock();
+        let codes = self.encode(&batch);
+        let bytes = batch.get_array_memory_size()
+            + codes
+                .iter()
+                .flatten()
+                .map(|c| c.get_array_memory_size())
+                .sum::<usize>();
         let stored = Arc::new(StoredBatch {
             time: time_range(&batch, self.time_index),
-            bytes: batch.get_array_memory_size(),
+            codes,
+            bytes,
             batch,
         });
-        let _w = self.write.lock();
         let mut inner = self.inner.write();
         let inner = &mut *inner;
         let batches = Arc::make_mut(&mut inner.batches);
@@ -151,6 +270,28 @@ impl Table {
         self.inner.read().stats
     }
 
+    /// The codes of `batch`'s coded columns; a column that outgrows its
+    /// dictionary stops being coded. Called with `write` held.
+    fn encode(&self, batch: &RecordBatch) -> Vec<Option<ArrayRef>> {
+        let max_bytes = dictionary_bytes(self.budget());
+        let mut codings = self.codings.write();
+        codings
+            .iter_mut()
+            .zip(batch.columns())
+            .map(|(coding, column)| {
+                let c = coding.as_ref()?;
+                let strings = column.as_string_opt::<i32>()?;
+                match c.dictionary.encode(strings, max_bytes) {
+                    Some(codes) => Some(Arc::new(codes) as ArrayRef),
+                    None => {
+                        *coding = None;
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
     /// The oldest `time_` held, if the table has a time column and rows.
     pub fn min_time(&self) -> Option<i64> {
         self.inner
@@ -163,6 +304,13 @@ impl Table {
 
     /// The batches overlapping `[start, end]` (inclusive; `None` = open).
     pub fn snapshot(&self, start: Option<i64>, end: Option<i64>) -> Vec<RecordBatch> {
+        self.stored(start, end)
+            .iter()
+            .map(|b| b.batch.clone())
+            .collect()
+    }
+
+    fn stored(&self, start: Option<i64>, end: Option<i64>) -> Vec<Arc<StoredBatch>> {
         let batches = self.inner.read().batches.clone();
         batches
             .iter()
@@ -170,8 +318,69 @@ impl Table {
                 Some((lo, hi)) => start.is_none_or(|s| hi >= s) && end.is_none_or(|e| lo <= e),
                 None => true,
             })
-            .map(|b| b.batch.clone())
+            .cloned()
             .collect()
+    }
+
+    /// The batches overlapping `[start, end]`, each with a hidden code
+    /// column appended for every column that is still coded and has codes
+    /// in all of them ([`pxl_exec::dictgroup`]); and the schema of those
+    /// batches.
+    fn coded_snapshot(
+        &self,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> Result<(Vec<RecordBatch>, SchemaRef)> {
+        let stored = self.stored(start, end);
+        let codings = self.codings.read().clone();
+        let coded: Vec<(usize, u64)> = codings
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i, c.as_ref()?.id)))
+            .filter(|(i, _)| !stored.is_empty() && stored.iter().all(|b| b.codes[*i].is_some()))
+            .collect();
+        if coded.is_empty() {
+            return Ok((
+                stored.iter().map(|b| b.batch.clone()).collect(),
+                self.schema.clone(),
+            ));
+        }
+        let mut fields: Vec<Field> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        for (i, id) in &coded {
+            fields.push(
+                Field::new(
+                    format!(
+                        "{}{}",
+                        pxl_exec::dictgroup::CODE_PREFIX,
+                        self.schema.field(*i).name()
+                    ),
+                    DataType::UInt32,
+                    true,
+                )
+                .with_metadata(
+                    [(
+                        pxl_exec::dictgroup::DICTIONARY_KEY.to_string(),
+                        id.to_string(),
+                    )]
+                    .into(),
+                ),
+            );
+        }
+        let schema = Arc::new(Schema::new(fields));
+        let batches = stored
+            .iter()
+            .map(|b| {
+                let mut columns = b.batch.columns().to_vec();
+                columns.extend(coded.iter().filter_map(|(i, _)| b.codes[*i].clone()));
+                RecordBatch::try_new(schema.clone(), columns)
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok((batches, schema))
     }
 }
 
@@ -200,7 +409,11 @@ impl TableProvider for Table {
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let (start, end) = time_bounds(filters);
-        let batches = self.snapshot(start, end);
+        let (batches, schema) = self.coded_snapshot(start, end)?;
+        // Hidden code columns are only read when the optimizer asks.
+        let projection = projection
+            .cloned()
+            .unwrap_or_else(|| (0..self.schema.fields().len()).collect());
         // Spread the batches over the session's partitions, keeping each
         // partition's batches in time order.
         let n = state.config().target_partitions().max(1);
@@ -209,8 +422,7 @@ impl TableProvider for Table {
         for (i, b) in batches.into_iter().enumerate() {
             partitions[i / per].push(b);
         }
-        let source =
-            MemorySourceConfig::try_new(&partitions, self.schema.clone(), projection.cloned())?;
+        let source = MemorySourceConfig::try_new(&partitions, schema, Some(projection))?;
         Ok(DataSourceExec::from_data_source(source))
     }
 }
@@ -313,7 +525,11 @@ mod tests {
 
     #[test]
     fn evicts_oldest_first_and_counts() {
-        let one = batch(0..100).get_array_memory_size();
+        // What one batch takes in the store, with its string codes.
+        let probe = Table::new("probe", schema(), usize::MAX);
+        probe.append(batch(0..100)).unwrap();
+        let one = probe.stats().bytes as usize;
+        assert!(one > batch(0..100).get_array_memory_size());
         let t = Table::new("t", schema(), one * 3 + one / 2);
         for i in 0..5 {
             t.append(batch(i * 100..(i + 1) * 100)).unwrap();
@@ -342,6 +558,48 @@ mod tests {
         assert_eq!(i.bytes_added, 5 * one as i64);
         assert_eq!(i.size, 3 * one as i64);
         assert_eq!(i.min_time, Some(200));
+    }
+
+    #[test]
+    fn string_columns_are_coded_until_they_outgrow_the_dictionary() {
+        use pxl_exec::dictgroup::{CODE_PREFIX, StringDictionary};
+        let t = Table::new("t", schema(), usize::MAX);
+        for i in 0..3 {
+            t.append(batch(i * 100..(i + 1) * 100)).unwrap();
+        }
+        let (batches, with_codes) = t.coded_snapshot(None, None).unwrap();
+        let hidden = with_codes.index_of(&format!("{CODE_PREFIX}v")).unwrap();
+        let dictionary = t.codings.read()[1].clone().unwrap().dictionary;
+        for b in &batches {
+            let codes = b
+                .column(hidden)
+                .as_primitive::<datafusion::arrow::datatypes::UInt32Type>();
+            let decoded = dictionary.decode(codes).unwrap();
+            assert_eq!(&decoded, b.column(1).as_string::<i32>());
+        }
+        // "row 0" .. "row 99" repeat in every batch: 100 codes in all.
+        assert_eq!(dictionary.inner.read().values.len(), 100);
+        assert!(dictionary.decode(&UInt32Array::from(vec![100])).is_err());
+
+        // A batch of more distinct values than a dictionary holds: the
+        // column stops being coded, and scans no longer offer its codes.
+        let n = DICTIONARY_VALUES as i64 + 10;
+        let wide = RecordBatch::try_new(
+            schema(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(1000..1000 + n)),
+                Arc::new(StringArray::from_iter_values(
+                    (0..n).map(|i| format!("v{i}")),
+                )),
+            ],
+        )
+        .unwrap();
+        t.append(wide).unwrap();
+        assert!(t.codings.read()[1].is_none());
+        let (_, schema) = t.coded_snapshot(None, None).unwrap();
+        assert!(schema.index_of(&format!("{CODE_PREFIX}v")).is_err());
+        // The rejected batch's values were not kept.
+        assert_eq!(dictionary.inner.read().values.len(), 100);
     }
 
     #[test]

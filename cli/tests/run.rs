@@ -143,6 +143,26 @@ fn explain_names_the_pregrouped_keys() {
 }
 
 #[test]
+fn explain_names_the_keys_grouped_by_string_codes() {
+    let dir = data("explain_codes", "arrow");
+    let script = dir.join("by_path.pxl");
+    std::fs::write(
+        &script,
+        "import px\ndf = px.DataFrame('http_events', start_time='-5m')\n\
+         df = df[df.req_method == 'GET']\n\
+         df = df.groupby('req_path').agg(n=('latency', px.count))\npx.display(df)\n",
+    )
+    .unwrap();
+    let out = pxl(&["explain", path(&script), "--data", path(&dir)]);
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        s.contains("grouped by the table store's string codes (decoded once per group): req_path"),
+        "{s}"
+    );
+}
+
+#[test]
 fn bad_inputs_give_one_clear_error() {
     let good = data("bad_inputs", "parquet");
     // Missing directory.

@@ -40,7 +40,7 @@ pub async fn explain(
             }
         }
         let physical = state.create_physical_plan(&optimized).await?;
-        let pregrouped = pregrouped(&physical);
+        let (pregrouped, coded) = rewritten_keys(&physical);
         if !pregrouped.is_empty() {
             let _ = writeln!(
                 out,
@@ -49,6 +49,13 @@ pub async fn explain(
             for p in pregrouped {
                 let _ = writeln!(out, "    {p}");
             }
+        }
+        if !coded.is_empty() {
+            let _ = writeln!(
+                out,
+                "  grouped by the table store's string codes (decoded once per group): {}",
+                coded.join(", ")
+            );
         }
         if verbose {
             let _ = writeln!(out, "  DataFusion physical plan:");
@@ -64,18 +71,25 @@ pub async fn explain(
     Ok(out)
 }
 
-/// The grouping keys [`crate::pregroup`] evaluates once per UPID group:
-/// `name = function(upid)` for each.
-fn pregrouped(plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> Vec<String> {
+/// The grouping keys [`crate::pregroup`] evaluates once per UPID group
+/// (`name = function(upid)` for each), and those [`crate::dictgroup`]
+/// groups by their codes.
+fn rewritten_keys(
+    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> (Vec<String>, Vec<String>) {
     use datafusion::physical_expr::ScalarFunctionExpr;
     use datafusion::physical_plan::projection::ProjectionExec;
-    let mut found = Vec::new();
+    let (mut found, mut coded) = (Vec::new(), Vec::new());
     let _ = plan.apply(|node| {
         if let Some(p) = node.downcast_ref::<ProjectionExec>() {
             for pe in p.expr() {
                 let Some(f) = pe.expr.downcast_ref::<ScalarFunctionExpr>() else {
                     continue;
                 };
+                if f.name() == crate::dictgroup::DECODE {
+                    coded.push(pe.alias.clone());
+                    continue;
+                }
                 let from_key = f
                     .args()
                     .first()
@@ -87,7 +101,7 @@ fn pregrouped(plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan
         }
         Ok(TreeNodeRecursion::Continue)
     });
-    found
+    (found, coded)
 }
 
 fn describe_scan(scan: &datafusion::logical_expr::TableScan) -> String {

@@ -5,6 +5,7 @@
 //! can be reported), [`format`] prints results the PxL way (TIME64NS as
 //! RFC 3339, UINT128 as UUID text), and [`explain`] renders plans.
 
+pub mod dictgroup;
 pub mod dist;
 pub mod explain;
 pub mod format;
@@ -119,6 +120,7 @@ pub fn session(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> SessionContex
         .with_runtime_env(runtime)
         .with_default_features()
         .with_physical_optimizer_rule(Arc::new(pregroup::PregroupByUpid))
+        .with_physical_optimizer_rule(Arc::new(dictgroup::GroupByStringCodes))
         .build();
     SessionContext::new_with_state(state)
 }
