@@ -478,7 +478,16 @@ impl pxl_planner::TableInfoSource for TableStore {
         tables
             .iter()
             .map(|t| {
-                let s = t.stats();
+                // Counters and the oldest time of one moment.
+                let (s, min_time) = {
+                    let inner = t.inner.read();
+                    let oldest = inner
+                        .batches
+                        .iter()
+                        .filter_map(|b| b.time.map(|(lo, _)| lo))
+                        .min();
+                    (inner.stats, oldest)
+                };
                 let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
                 pxl_planner::TableInfo {
                     name: t.name().to_string(),
@@ -488,7 +497,7 @@ impl pxl_planner::TableInfoSource for TableStore {
                     num_batches: i(s.batches),
                     size: i(s.bytes),
                     max_table_size: i(t.budget() as u64),
-                    min_time: t.min_time(),
+                    min_time,
                 }
             })
             .collect()

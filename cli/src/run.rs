@@ -456,9 +456,14 @@ fn export_all(
     script: &str,
 ) -> Result<(), Failure> {
     if let Some(url) = &args.otel_endpoint
-        && !tables.iter().any(|t| export_spec(plan, &t.name).is_some())
+        && !tables
+            .iter()
+            .any(|t| export_spec(plan, &t.name).is_some_and(|s| s.endpoint.is_none()))
     {
-        eprintln!("note: --otel-endpoint {url} is not used: {script} has no px.export output");
+        eprintln!(
+            "note: --otel-endpoint {url} is not used: no px.export output of {script} \
+             goes to it (none, or each names its own endpoint)"
+        );
     }
     for t in tables {
         let Some(spec) = export_spec(plan, &t.name) else {

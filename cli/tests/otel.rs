@@ -375,7 +375,8 @@ fn an_unreachable_collector_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("--otel-endpoint 127.0.0.1:4317 is not used") && err.contains("no px.export"),
+        err.contains("--otel-endpoint 127.0.0.1:4317 is not used")
+            && err.contains("no px.export output"),
         "{err}"
     );
 }

@@ -39,8 +39,10 @@ pub async fn explain(
                 let _ = writeln!(out, "    {s}");
             }
         }
-        let physical = state.create_physical_plan(&optimized).await?;
-        let (pregrouped, coded) = rewritten_keys(&physical);
+        // The notes on rewritten keys need the physical plan; without
+        // `--verbose` a plan that cannot be made just has none.
+        let physical = state.create_physical_plan(&optimized).await;
+        let (pregrouped, coded) = physical.as_ref().map(rewritten_keys).unwrap_or_default();
         if !pregrouped.is_empty() {
             let _ = writeln!(
                 out,
@@ -58,6 +60,7 @@ pub async fn explain(
             );
         }
         if verbose {
+            let physical = physical?;
             let _ = writeln!(out, "  DataFusion physical plan:");
             for line in displayable(physical.as_ref())
                 .indent(true)

@@ -72,7 +72,10 @@ fn proc_status(text: &str) -> (Vec<i64>, [i64; 2]) {
             .unwrap_or(0)
     };
     (
-        STATUS_KEYS.iter().map(|k| value(k) * 1024).collect(),
+        STATUS_KEYS
+            .iter()
+            .map(|k| value(k).saturating_mul(1024))
+            .collect(),
         [
             value("voluntary_ctxt_switches"),
             value("nonvoluntary_ctxt_switches"),
@@ -125,14 +128,22 @@ fn proc_smaps(text: &str) -> Vec<Mapping> {
             {
                 let n: i64 = words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
                 let unit = if words.next() == Some("kB") { 1024 } else { 1 };
-                m.sizes[k] = n * unit;
+                m.sizes[k] = n.saturating_mul(unit);
             }
         } else if first.contains('-') && first.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-            let rest: Vec<&str> = words.collect();
+            // `address perms offset dev inode [path]`: the path is the rest
+            // of the line as it is, spaces included.
+            let mut rest = line.trim_start();
+            let mut fields = Vec::with_capacity(5);
+            for _ in 0..5 {
+                let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+                fields.push(&rest[..end]);
+                rest = rest[end..].trim_start();
+            }
             maps.push(Mapping {
                 address: first.to_string(),
-                offset: rest.get(1).map_or_else(String::new, |s| s.to_string()),
-                pathname: rest.get(4..).map_or_else(String::new, |p| p.join(" ")),
+                offset: fields.get(2).map_or_else(String::new, |s| s.to_string()),
+                pathname: rest.to_string(),
                 sizes: [0; SMAPS_KEYS.len()],
             });
         }
@@ -389,7 +400,7 @@ mod tests {
     #[test]
     fn smaps_entries_and_sizes() {
         let text = "\
-55d0c0a00000-55d0c0a21000 r--p 00000000 fe:01 1312 /usr/bin/my app
+55d0c0a00000-55d0c0a21000 r--p 00000000 fe:01 1312   /usr/bin/my  app
 Size:                132 kB
 KernelPageSize:        4 kB
 Rss:                 128 kB
@@ -404,7 +415,7 @@ THPeligible:    0
         assert_eq!(maps.len(), 2);
         assert_eq!(maps[0].address, "55d0c0a00000-55d0c0a21000");
         assert_eq!(maps[0].offset, "00000000");
-        assert_eq!(maps[0].pathname, "/usr/bin/my app");
+        assert_eq!(maps[0].pathname, "/usr/bin/my  app");
         assert_eq!(maps[0].sizes[0], 132 * 1024);
         assert_eq!(maps[0].sizes[1], 4096);
         assert_eq!(maps[0].sizes[3], 128 * 1024);
