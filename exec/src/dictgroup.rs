@@ -56,10 +56,7 @@ use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, Physic
 use datafusion::physical_plan::filter::{FilterExec, FilterExecBuilder};
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::repartition::RepartitionExec;
-use datafusion::physical_plan::{
-    ChildrenPropertiesMode, ExecutionPlan, ExecutionPlanProperties, InputOrderMode,
-    ReplaceChildrenOptions,
-};
+use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceChildrenOptions};
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
@@ -181,29 +178,7 @@ fn with_codes(plan: &Arc<dyn ExecutionPlan>, col: usize) -> Result<Option<Coded>
         }));
     }
     if let Some(filter) = plan.downcast_ref::<FilterExec>() {
-        let input_cols = filter.input().schema().fields().len();
-        let projection: Vec<usize> = filter
-            .projection()
-            .as_ref()
-            .map_or_else(|| (0..input_cols).collect(), |p| p.as_ref().to_vec());
-        let Some(&input_col) = projection.get(col) else {
-            return Ok(None);
-        };
-        let Some(inner) = with_codes(filter.input(), input_col)? else {
-            return Ok(None);
-        };
-        let mut new_projection = projection.clone();
-        new_projection.push(inner.code);
-        let new = FilterExecBuilder::new(filter.predicate().clone(), inner.plan)
-            .with_default_selectivity(filter.default_selectivity())
-            .with_fetch(filter.fetch())
-            .apply_projection(Some(new_projection))?
-            .build()?;
-        return Ok(Some(Coded {
-            plan: Arc::new(new),
-            code: projection.len(),
-            dictionary: inner.dictionary,
-        }));
+        return coded_filter(filter, col, false);
     }
     if let Some(p) = plan.downcast_ref::<ProjectionExec>() {
         let Some(source) = p
@@ -231,22 +206,64 @@ fn with_codes(plan: &Arc<dyn ExecutionPlan>, col: usize) -> Result<Option<Coded>
         }));
     }
     if plan.downcast_ref::<RepartitionExec>().is_some() {
-        let [child] = plan.children()[..] else {
-            return Ok(None);
-        };
-        let Some(inner) = with_codes(child, col)? else {
-            return Ok(None);
-        };
-        return Ok(Some(Coded {
-            plan: plan.clone().replace_children(
-                vec![inner.plan],
-                ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
-            )?,
-            code: inner.code,
-            dictionary: inner.dictionary,
-        }));
+        return coded_repartition(plan, col, with_codes);
     }
     Ok(None)
+}
+
+/// A repartition over its child rebuilt by `rebuild` to carry codes.
+fn coded_repartition(
+    plan: &Arc<dyn ExecutionPlan>,
+    col: usize,
+    rebuild: fn(&Arc<dyn ExecutionPlan>, usize) -> Result<Option<Coded>>,
+) -> Result<Option<Coded>> {
+    let [child] = plan.children()[..] else {
+        return Ok(None);
+    };
+    let Some(inner) = rebuild(child, col)? else {
+        return Ok(None);
+    };
+    Ok(Some(Coded {
+        plan: plan.clone().replace_children(
+            vec![inner.plan],
+            ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
+        )?,
+        code: inner.code,
+        dictionary: inner.dictionary,
+    }))
+}
+
+/// `filter` over an input that carries the codes of its output column
+/// `col`; they are output in the column's place (`in_place`) or appended.
+fn coded_filter(filter: &FilterExec, col: usize, in_place: bool) -> Result<Option<Coded>> {
+    let input_cols = filter.input().schema().fields().len();
+    let mut projection: Vec<usize> = filter
+        .projection()
+        .as_ref()
+        .map_or_else(|| (0..input_cols).collect(), |p| p.as_ref().to_vec());
+    let Some(&input_col) = projection.get(col) else {
+        return Ok(None);
+    };
+    let Some(inner) = with_codes(filter.input(), input_col)? else {
+        return Ok(None);
+    };
+    let code = if in_place {
+        projection[col] = inner.code;
+        col
+    } else {
+        projection.push(inner.code);
+        projection.len() - 1
+    };
+    let new = FilterExecBuilder::new(filter.predicate().clone(), inner.plan)
+        .with_default_selectivity(filter.default_selectivity())
+        .with_fetch(filter.fetch())
+        .apply_projection(Some(projection))?
+        .build()?;
+    Ok(Some(Coded {
+        plan: Arc::new(new),
+        code,
+        dictionary: inner.dictionary,
+    }))
 }
 
 /// [`with_codes`], but where the aggregation's input is a filter (under
@@ -255,44 +272,10 @@ fn with_codes(plan: &Arc<dyn ExecutionPlan>, col: usize) -> Result<Option<Coded>
 /// but the grouping reads the column.
 fn with_codes_in_place(plan: &Arc<dyn ExecutionPlan>, col: usize) -> Result<Option<Coded>> {
     if plan.downcast_ref::<RepartitionExec>().is_some() {
-        let [child] = plan.children()[..] else {
-            return Ok(None);
-        };
-        let Some(inner) = with_codes_in_place(child, col)? else {
-            return Ok(None);
-        };
-        return Ok(Some(Coded {
-            plan: plan.clone().replace_children(
-                vec![inner.plan],
-                ReplaceChildrenOptions::new(ChildrenPropertiesMode::Recompute),
-            )?,
-            code: inner.code,
-            dictionary: inner.dictionary,
-        }));
+        return coded_repartition(plan, col, with_codes_in_place);
     }
     if let Some(filter) = plan.downcast_ref::<FilterExec>() {
-        let input_cols = filter.input().schema().fields().len();
-        let mut projection: Vec<usize> = filter
-            .projection()
-            .as_ref()
-            .map_or_else(|| (0..input_cols).collect(), |p| p.as_ref().to_vec());
-        let Some(&input_col) = projection.get(col) else {
-            return Ok(None);
-        };
-        let Some(inner) = with_codes(filter.input(), input_col)? else {
-            return Ok(None);
-        };
-        projection[col] = inner.code;
-        let new = FilterExecBuilder::new(filter.predicate().clone(), inner.plan)
-            .with_default_selectivity(filter.default_selectivity())
-            .with_fetch(filter.fetch())
-            .apply_projection(Some(projection))?
-            .build()?;
-        return Ok(Some(Coded {
-            plan: Arc::new(new),
-            code: col,
-            dictionary: inner.dictionary,
-        }));
+        return coded_filter(filter, col, true);
     }
     with_codes(plan, col)
 }
@@ -301,27 +284,11 @@ fn rewrite(
     node: &Arc<dyn ExecutionPlan>,
     config: &Arc<ConfigOptions>,
 ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let Some(agg) = node.downcast_ref::<AggregateExec>() else {
+    let Some((agg, merge_mode)) = crate::pregroup::splittable(node) else {
         return Ok(None);
     };
     let input = agg.input().clone();
-    let merge_mode = match agg.mode() {
-        AggregateMode::Partial => AggregateMode::PartialReduce,
-        AggregateMode::Single if input.output_partitioning().partition_count() == 1 => {
-            AggregateMode::Final
-        }
-        _ => return Ok(None),
-    };
     let group = agg.group_expr();
-    if !group.is_single()
-        || group.expr().is_empty()
-        || agg.filter_expr().iter().any(Option::is_some)
-        || agg.aggr_expr().iter().any(|a| !a.order_bys().is_empty())
-        || agg.limit_options().is_some()
-        || !matches!(agg.input_order_mode(), InputOrderMode::Linear)
-    {
-        return Ok(None);
-    }
     // The first grouping key that is a plain string column read by nothing
     // else.
     let schema = input.schema();

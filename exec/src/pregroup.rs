@@ -142,33 +142,41 @@ fn call(
     ))
 }
 
-fn rewrite(
-    node: &Arc<dyn ExecutionPlan>,
-    config: &Arc<ConfigOptions>,
-) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let Some(agg) = node.downcast_ref::<AggregateExec>() else {
-        return Ok(None);
-    };
-    let input = agg.input().clone();
+/// `node` as an aggregation these rewrites may split into an inner
+/// Partial aggregation and a merge, with the merge's mode: PartialReduce
+/// for a Partial aggregation, Final for a Single one over one partition.
+/// Grouping sets, aggregate filters, ordered aggregates, limits and ordered
+/// input are left alone.
+pub(crate) fn splittable(node: &Arc<dyn ExecutionPlan>) -> Option<(&AggregateExec, AggregateMode)> {
+    let agg = node.downcast_ref::<AggregateExec>()?;
     let merge_mode = match agg.mode() {
         AggregateMode::Partial => AggregateMode::PartialReduce,
-        AggregateMode::Single if input.output_partitioning().partition_count() == 1 => {
+        AggregateMode::Single if agg.input().output_partitioning().partition_count() == 1 => {
             AggregateMode::Final
         }
         // SinglePartitioned is left alone: its rewrite could not declare the
         // hash partitioning a partitioned join above relies on.
-        _ => return Ok(None),
+        _ => return None,
     };
     let group = agg.group_expr();
-    if !group.is_single()
-        || group.expr().is_empty()
-        || agg.filter_expr().iter().any(Option::is_some)
-        || agg.aggr_expr().iter().any(|a| !a.order_bys().is_empty())
-        || agg.limit_options().is_some()
-        || !matches!(agg.input_order_mode(), InputOrderMode::Linear)
-    {
+    let plain = group.is_single()
+        && !group.expr().is_empty()
+        && agg.filter_expr().iter().all(Option::is_none)
+        && agg.aggr_expr().iter().all(|a| a.order_bys().is_empty())
+        && agg.limit_options().is_none()
+        && matches!(agg.input_order_mode(), InputOrderMode::Linear);
+    plain.then_some((agg, merge_mode))
+}
+
+fn rewrite(
+    node: &Arc<dyn ExecutionPlan>,
+    config: &Arc<ConfigOptions>,
+) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let Some((agg, merge_mode)) = splittable(node) else {
         return Ok(None);
-    }
+    };
+    let input = agg.input().clone();
+    let group = agg.group_expr();
     let projection = input.downcast_ref::<ProjectionExec>();
 
     // Which grouping keys are functions of a UPID, and where.
