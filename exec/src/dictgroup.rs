@@ -370,16 +370,7 @@ fn rewrite(
             alias: field.name().clone(),
         });
     }
-    let apply = Arc::new(ProjectionExec::try_new(exprs, inner)?);
-    let merge = AggregateExec::try_new(
-        merge_mode,
-        group.as_final(),
-        agg.aggr_expr().to_vec(),
-        agg.filter_expr().to_vec(),
-        apply,
-        agg.input_schema(),
-    )?;
-    Ok(Some(Arc::new(merge)))
+    crate::pregroup::merged(agg, merge_mode, exprs, inner).map(Some)
 }
 
 /// Codes → strings through one dictionary.

@@ -286,17 +286,27 @@ fn rewrite(
             alias: field.name().clone(),
         });
     }
-    let apply = Arc::new(ProjectionExec::try_new(exprs, inner)?);
+    merged(agg, merge_mode, exprs, inner).map(Some)
+}
 
-    let merge = AggregateExec::try_new(
+/// The merge of `agg`'s split: `exprs` over the inner aggregation's output
+/// (each key turned back into `agg`'s), then `agg`'s aggregates merged from
+/// their states in `merge_mode`.
+pub(crate) fn merged(
+    agg: &AggregateExec,
+    merge_mode: AggregateMode,
+    exprs: Vec<ProjectionExpr>,
+    inner: Arc<AggregateExec>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let apply = Arc::new(ProjectionExec::try_new(exprs, inner)?);
+    Ok(Arc::new(AggregateExec::try_new(
         merge_mode,
-        group.as_final(),
+        agg.group_expr().as_final(),
         agg.aggr_expr().to_vec(),
         agg.filter_expr().to_vec(),
         apply,
         agg.input_schema(),
-    )?;
-    Ok(Some(Arc::new(merge)))
+    )?))
 }
 
 /// Name of the function that turns a UPID into its grouping key.
