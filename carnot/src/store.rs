@@ -162,6 +162,13 @@ pub struct Table {
     write: Mutex<()>,
 }
 
+fn oldest_time(batches: &VecDeque<Arc<StoredBatch>>) -> Option<i64> {
+    batches
+        .iter()
+        .filter_map(|b| b.time.map(|(lo, _)| lo))
+        .min()
+}
+
 fn time_range(batch: &RecordBatch, idx: Option<usize>) -> Option<(i64, i64)> {
     let col = batch.column(idx?);
     let times = col.as_primitive_opt::<Int64Type>()?;
@@ -294,12 +301,7 @@ impl Table {
 
     /// The oldest `time_` held, if the table has a time column and rows.
     pub fn min_time(&self) -> Option<i64> {
-        self.inner
-            .read()
-            .batches
-            .iter()
-            .filter_map(|b| b.time.map(|(lo, _)| lo))
-            .min()
+        oldest_time(&self.inner.read().batches)
     }
 
     /// The batches overlapping `[start, end]` (inclusive; `None` = open).
@@ -481,12 +483,7 @@ impl pxl_planner::TableInfoSource for TableStore {
                 // Counters and the oldest time of one moment.
                 let (s, min_time) = {
                     let inner = t.inner.read();
-                    let oldest = inner
-                        .batches
-                        .iter()
-                        .filter_map(|b| b.time.map(|(lo, _)| lo))
-                        .min();
-                    (inner.stats, oldest)
+                    (inner.stats, oldest_time(&inner.batches))
                 };
                 let i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
                 pxl_planner::TableInfo {

@@ -122,20 +122,24 @@ fn explain_shows_time_range_and_columns() {
     assert!(s.contains("DataFusion physical plan"), "{s}");
 }
 
+/// `pxl explain` of `script` over a generated data directory: stdout.
+fn explain_over_data(name: &str, script: &str) -> String {
+    let dir = data(name, "parquet");
+    let file = dir.join("script.pxl");
+    std::fs::write(&file, script).unwrap();
+    let out = pxl(&["explain", path(&file), "--data", path(&dir)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
 #[test]
 fn explain_names_the_pregrouped_keys() {
-    let dir = data("explain_pregroup", "parquet");
-    let script = dir.join("by_service.pxl");
-    std::fs::write(
-        &script,
+    let s = explain_over_data(
+        "explain_pregroup",
         "import px\ndf = px.DataFrame('http_events', start_time='-5m')\n\
          df.service = df.ctx['service']\n\
          df = df.groupby('service').agg(n=('latency', px.count))\npx.display(df)\n",
-    )
-    .unwrap();
-    let out = pxl(&["explain", path(&script), "--data", path(&dir)]);
-    let s = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    );
     assert!(
         s.contains("pre-grouped by UPID") && s.contains("service = upid_to_service_name(upid)"),
         "{s}"
@@ -144,18 +148,12 @@ fn explain_names_the_pregrouped_keys() {
 
 #[test]
 fn explain_names_the_keys_grouped_by_string_codes() {
-    let dir = data("explain_codes", "arrow");
-    let script = dir.join("by_path.pxl");
-    std::fs::write(
-        &script,
+    let s = explain_over_data(
+        "explain_codes",
         "import px\ndf = px.DataFrame('http_events', start_time='-5m')\n\
          df = df[df.req_method == 'GET']\n\
          df = df.groupby('req_path').agg(n=('latency', px.count))\npx.display(df)\n",
-    )
-    .unwrap();
-    let out = pxl(&["explain", path(&script), "--data", path(&dir)]);
-    let s = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    );
     assert!(
         s.contains("grouped by the table store's string codes (decoded once per group): req_path"),
         "{s}"

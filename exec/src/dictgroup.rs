@@ -41,7 +41,6 @@
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use datafusion::arrow::datatypes::{DataType, UInt32Type};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Result, exec_err};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::source::{DataSource, DataSourceExec};
@@ -49,7 +48,6 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::physical_expr::expressions::Column;
-use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, PhysicalGroupBy};
@@ -106,16 +104,7 @@ impl PhysicalOptimizerRule for GroupByStringCodes {
         plan: Arc<dyn ExecutionPlan>,
         config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let config = Arc::new(config.clone());
-        plan.transform_up(|node| {
-            // A subtree the rewrite cannot build stays as it was planned.
-            Ok(match rewrite(&node, &config) {
-                Ok(Some(new)) => Transformed::yes(new),
-                Ok(None) => Transformed::no(node),
-                Err(_) => Transformed::no(node),
-            })
-        })
-        .map(|t| t.data)
+        crate::pregroup::rewrite_each(plan, config, rewrite)
     }
 
     fn name(&self) -> &str {
@@ -292,25 +281,11 @@ fn rewrite(
     // The first grouping key that is a plain string column read by nothing
     // else.
     let schema = input.schema();
-    let reads = |skip: usize| -> Vec<usize> {
-        let mut r: Vec<usize> = agg
-            .aggr_expr()
-            .iter()
-            .flat_map(|a| a.expressions())
-            .flat_map(|e| collect_columns(&e))
-            .map(|c| c.index())
-            .collect();
-        for (i, (e, _)) in group.expr().iter().enumerate() {
-            if i != skip {
-                r.extend(collect_columns(e).iter().map(Column::index));
-            }
-        }
-        r
-    };
     let Some((key, col)) = group.expr().iter().enumerate().find_map(|(i, (e, _))| {
         let c = e.downcast_ref::<Column>()?;
         let string = schema.field(c.index()).data_type() == &DataType::Utf8;
-        (string && !reads(i).contains(&c.index())).then_some((i, c.index()))
+        (string && !crate::pregroup::columns_read(agg, |k| k == i).contains(&c.index()))
+            .then_some((i, c.index()))
     }) else {
         return Ok(None);
     };

@@ -72,15 +72,7 @@ impl PhysicalOptimizerRule for PregroupByUpid {
         plan: Arc<dyn ExecutionPlan>,
         config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let config = Arc::new(config.clone());
-        plan.transform_up(|node| {
-            // A subtree the rewrite cannot build stays as DataFusion planned it.
-            Ok(match rewrite(&node, &config) {
-                Ok(Some(new)) => Transformed::yes(new),
-                Ok(None) | Err(_) => Transformed::no(node),
-            })
-        })
-        .map(|t| t.data)
+        rewrite_each(plan, config, rewrite)
     }
 
     fn name(&self) -> &str {
@@ -90,6 +82,45 @@ impl PhysicalOptimizerRule for PregroupByUpid {
     fn schema_check(&self) -> bool {
         true
     }
+}
+
+/// The input columns `agg`'s aggregates read, and its grouping keys but
+/// those `skip` names (by position).
+pub(crate) fn columns_read(agg: &AggregateExec, skip: impl Fn(usize) -> bool) -> Vec<usize> {
+    let aggregates = agg
+        .aggr_expr()
+        .iter()
+        .flat_map(|a| a.expressions())
+        .flat_map(|e| collect_columns(&e));
+    let keys = agg
+        .group_expr()
+        .expr()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !skip(*i))
+        .flat_map(|(_, (e, _))| collect_columns(e));
+    aggregates.chain(keys).map(|c| c.index()).collect()
+}
+
+/// A rewrite of one plan node: the new node, or `None` to keep it.
+pub(crate) type Rewrite =
+    fn(&Arc<dyn ExecutionPlan>, &Arc<ConfigOptions>) -> Result<Option<Arc<dyn ExecutionPlan>>>;
+
+/// `plan` with `rewrite` applied to every node, bottom up. A subtree the
+/// rewrite cannot build stays as it was planned.
+pub(crate) fn rewrite_each(
+    plan: Arc<dyn ExecutionPlan>,
+    config: &ConfigOptions,
+    rewrite: Rewrite,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    let config = Arc::new(config.clone());
+    plan.transform_up(|node| {
+        Ok(match rewrite(&node, &config) {
+            Ok(Some(new)) => Transformed::yes(new),
+            Ok(None) | Err(_) => Transformed::no(node),
+        })
+    })
+    .map(|t| t.data)
 }
 
 /// `e` as a deterministic function of exactly one UINT128 column: the
@@ -206,18 +237,9 @@ fn rewrite(
         })
         .collect();
     if !replaced.is_empty() {
-        let mut reads: Vec<usize> = agg
-            .aggr_expr()
-            .iter()
-            .flat_map(|a| a.expressions())
-            .flat_map(|e| collect_columns(&e))
-            .map(|c| c.index())
-            .collect();
-        for ((e, _), site) in group.expr().iter().zip(&sites) {
-            if !matches!(site, Some((Site::Projection(_), _))) {
-                reads.extend(collect_columns(e).iter().map(Column::index));
-            }
-        }
+        let reads = columns_read(agg, |i| {
+            matches!(sites.get(i), Some(Some((Site::Projection(_), _))))
+        });
         let mut keys = replaced.clone();
         keys.sort_unstable();
         if keys.windows(2).any(|w| w[0] == w[1]) || reads.iter().any(|r| keys.contains(r)) {
