@@ -31,8 +31,8 @@
 //! the same. The rewrite applies only when every batch the scan read has
 //! codes for the column (a column whose distinct values outgrew the store's
 //! dictionary limit has none), the column reaches the aggregation unchanged
-//! through filters, plain column projections, repartitions and batch
-//! coalescing, and no aggregate or other grouping key reads it.
+//! through filters, plain column projections and repartitions, and no
+//! aggregate or other grouping key reads it.
 //!
 //! Codes are local to one table store: the rule only sees local scans
 //! (`DataSourceExec` over memory), never a cluster's remote scans, so no
