@@ -120,6 +120,10 @@ impl pxl_exec::dictgroup::StringDictionary for Dictionary {
         }
         Ok(out.finish())
     }
+
+    fn code(&self, value: &str) -> Option<u32> {
+        self.inner.read().ids.get(value).copied()
+    }
 }
 
 /// A coded column: its dictionary and the id the optimizer finds it by.

@@ -147,7 +147,7 @@ fn explain_names_the_pregrouped_keys() {
 }
 
 #[test]
-fn explain_names_the_keys_grouped_by_string_codes() {
+fn explain_names_the_columns_grouped_and_compared_by_string_codes() {
     let s = explain_over_data(
         "explain_codes",
         "import px\ndf = px.DataFrame('http_events', start_time='-5m')\n\
@@ -156,6 +156,10 @@ fn explain_names_the_keys_grouped_by_string_codes() {
     );
     assert!(
         s.contains("grouped by the table store's string codes (decoded once per group): req_path"),
+        "{s}"
+    );
+    assert!(
+        s.contains("compared with literals through the table store's string codes: req_method"),
         "{s}"
     );
 }

@@ -217,3 +217,43 @@ const CODED: &[(&str, bool)] = &[
 fn string_codes_give_the_same_rows() {
     same_rows(CODED, pxl_exec::dictgroup::DECODE);
 }
+
+/// (query, whether a comparison goes through string codes)
+const FILTERED: &[(&str, bool)] = &[
+    (
+        "SELECT req_path, latency FROM http_events WHERE req_method = 'GET'",
+        true,
+    ),
+    // Either way round, with `!=`, next to other conditions.
+    (
+        "SELECT req_method, req_path, resp_status FROM http_events \
+         WHERE 'POST' != req_method AND latency > 1000",
+        true,
+    ),
+    // A value no row has, under NOT and OR: nulls and negation as before.
+    (
+        "SELECT req_method, latency FROM http_events WHERE NOT (req_method = 'NOPE')",
+        true,
+    ),
+    (
+        "SELECT req_method, latency FROM http_events \
+         WHERE req_method = 'NOPE' OR latency > 5000",
+        true,
+    ),
+    // With the grouping by codes above it.
+    (
+        "SELECT req_path, count(*) AS n, max(latency) AS hi FROM http_events \
+         WHERE req_method = 'GET' GROUP BY req_path",
+        true,
+    ),
+    // A computed string: left alone.
+    (
+        "SELECT req_method, latency FROM http_events WHERE upper(req_method) = 'GET'",
+        false,
+    ),
+];
+
+#[test]
+fn comparing_string_codes_gives_the_same_rows() {
+    same_rows(FILTERED, "__pxl_code:req_method");
+}

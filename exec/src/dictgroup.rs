@@ -16,23 +16,28 @@
 //! ```
 //! becomes
 //! ```text
-//! Aggregate(merge mode, by=[s, ...], aggs)         states in
-//!   Projection(decode(code) as s, ...)             once per group
-//!     Aggregate(Partial, by=[code as s, ...], aggs)
-//!       Filter / Projection / Repartition ...      code passed through
-//!         Scan(..., s, code)
+//! Projection(decode(code) as s, ...)               once per group
+//!   Aggregate(mode, by=[code as s, ...], aggs)
+//!     Filter / Projection / Repartition ...        code passed through
+//!       Scan(..., s, code)
 //! ```
-//! with the merge modes of [`crate::pregroup`] (PartialReduce above a
-//! Partial aggregation, Final above a single-partition Single one), and its
-//! merge semantics: exact for counts, integer sums, min and max; float sums
-//! may differ in their last bits and `quantiles` digests are merged.
+//! Nothing is merged: a code stands for exactly one string of its table
+//! and one string has exactly one code, so the groups by code are the
+//! groups by string, one for one, and every aggregate sees the same rows
+//! in the same order — results are identical, floats and digests included.
 //!
-//! A code stands for exactly one string of its table, so the groups are
-//! the same. The rewrite applies only when every batch the scan read has
+//! The rewrite applies only when every batch the scan read has
 //! codes for the column (a column whose distinct values outgrew the store's
 //! dictionary limit has none), the column reaches the aggregation unchanged
 //! through filters, plain column projections and repartitions, and no
 //! aggregate or other grouping key reads it.
+//!
+//! [`FilterByStringCodes`] does the same for filters: `s = 'GET'` and
+//! `s != 'GET'` compare the code column with the literal's code (a literal
+//! the dictionary does not hold gets a code no value has, so nulls and
+//! negation behave as before). The scan's batches all predate the plan, so
+//! a value missing from the dictionary when the plan is made is in none of
+//! them.
 //!
 //! Codes are local to one table store: the rule only sees local scans
 //! (`DataSourceExec` over memory), never a cluster's remote scans, so no
@@ -40,17 +45,20 @@
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use datafusion::arrow::datatypes::{DataType, UInt32Type};
+use datafusion::common::ScalarValue;
 use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, exec_err};
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::source::{DataSource, DataSourceExec};
+use datafusion::logical_expr::Operator;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::expressions::{BinaryExpr, Column, Literal};
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
-use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, PhysicalGroupBy};
+use datafusion::physical_plan::aggregates::{AggregateExec, PhysicalGroupBy};
 use datafusion::physical_plan::filter::{FilterExec, FilterExecBuilder};
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::repartition::RepartitionExec;
@@ -70,7 +78,13 @@ pub trait StringDictionary: Send + Sync + std::fmt::Debug {
     /// The string of every code (null for null); an error for a code the
     /// dictionary never gave out.
     fn decode(&self, codes: &datafusion::arrow::array::UInt32Array) -> Result<StringArray>;
+    /// The code of `value`, if the dictionary holds it.
+    fn code(&self, value: &str) -> Option<u32>;
 }
+
+/// The code a comparison uses for a literal the dictionary does not hold:
+/// dictionaries stop far below it, so no value has it.
+const NO_CODE: u32 = u32::MAX;
 
 /// The last id given out, and the dictionaries by id.
 type Registry = (u64, HashMap<u64, Weak<dyn StringDictionary>>);
@@ -114,6 +128,125 @@ impl PhysicalOptimizerRule for GroupByStringCodes {
     fn schema_check(&self) -> bool {
         true
     }
+}
+
+/// The physical optimizer rule for filters; see the module documentation.
+#[derive(Debug, Default)]
+pub struct FilterByStringCodes;
+
+impl PhysicalOptimizerRule for FilterByStringCodes {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        crate::pregroup::rewrite_each(plan, config, rewrite_filter)
+    }
+
+    fn name(&self) -> &str {
+        "pxl_filter_by_string_codes"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// `e` as `column = 'literal'` or `column != 'literal'` (either way
+/// round) over a string column of `schema`: the column, whether the
+/// comparison is `=`, and the literal.
+fn string_comparison<'a>(
+    e: &'a Arc<dyn PhysicalExpr>,
+    schema: &datafusion::arrow::datatypes::Schema,
+) -> Option<(&'a Column, bool, &'a str)> {
+    let b = e.downcast_ref::<BinaryExpr>()?;
+    let eq = match b.op() {
+        Operator::Eq => true,
+        Operator::NotEq => false,
+        _ => return None,
+    };
+    let (col, lit) = match (
+        b.left().downcast_ref::<Column>(),
+        b.right().downcast_ref::<Literal>(),
+    ) {
+        (Some(c), Some(l)) => (c, l),
+        _ => (
+            b.right().downcast_ref::<Column>()?,
+            b.left().downcast_ref::<Literal>()?,
+        ),
+    };
+    let ScalarValue::Utf8(Some(value)) = lit.value() else {
+        return None;
+    };
+    (schema.fields().get(col.index())?.data_type() == &DataType::Utf8).then_some((
+        col,
+        eq,
+        value.as_str(),
+    ))
+}
+
+fn rewrite_filter(
+    node: &Arc<dyn ExecutionPlan>,
+    _config: &Arc<ConfigOptions>,
+) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+    let Some(filter) = node.downcast_ref::<FilterExec>() else {
+        return Ok(None);
+    };
+    let schema = filter.input().schema();
+    let mut columns = Vec::new();
+    filter.predicate().apply(|e| {
+        if let Some((c, _, _)) = string_comparison(e, &schema)
+            && !columns.contains(&c.index())
+        {
+            columns.push(c.index());
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    let mut input = filter.input().clone();
+    let mut predicate = filter.predicate().clone();
+    let mut changed = false;
+    for col in columns {
+        // Each column's codes are appended after the columns before, so
+        // the predicate's column indexes stay valid.
+        let Some(coded) = with_codes(&input, col)? else {
+            continue;
+        };
+        let code_name = coded.plan.schema().field(coded.code).name().clone();
+        predicate = predicate
+            .transform_up(|e| {
+                let Some((c, eq, value)) = string_comparison(&e, &schema) else {
+                    return Ok(Transformed::no(e));
+                };
+                if c.index() != col {
+                    return Ok(Transformed::no(e));
+                }
+                let code = coded.dictionary.code(value).unwrap_or(NO_CODE);
+                let op = if eq { Operator::Eq } else { Operator::NotEq };
+                Ok(Transformed::yes(Arc::new(BinaryExpr::new(
+                    Arc::new(Column::new(&code_name, coded.code)),
+                    op,
+                    Arc::new(Literal::new(ScalarValue::UInt32(Some(code)))),
+                ))
+                    as Arc<dyn PhysicalExpr>))
+            })?
+            .data;
+        input = coded.plan;
+        changed = true;
+    }
+    if !changed {
+        return Ok(None);
+    }
+    // The same output as before: the code columns are not passed on.
+    let projection = filter.projection().as_ref().map_or_else(
+        || (0..schema.fields().len()).collect(),
+        |p| p.as_ref().to_vec(),
+    );
+    let new = FilterExecBuilder::new(predicate, input)
+        .with_default_selectivity(filter.default_selectivity())
+        .with_fetch(filter.fetch())
+        .apply_projection(Some(projection))?
+        .build()?;
+    Ok(Some(Arc::new(new)))
 }
 
 /// A subtree rebuilt to carry the codes of one of its string columns as
@@ -273,7 +406,9 @@ fn rewrite(
     node: &Arc<dyn ExecutionPlan>,
     config: &Arc<ConfigOptions>,
 ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-    let Some((agg, merge_mode)) = crate::pregroup::splittable(node) else {
+    // The split preconditions of [`crate::pregroup`]; the merge mode it
+    // would use is not needed here.
+    let Some((agg, _)) = crate::pregroup::splittable(node) else {
         return Ok(None);
     };
     let input = agg.input().clone();
@@ -309,7 +444,7 @@ fn rewrite(
         })
         .collect();
     let inner = Arc::new(AggregateExec::try_new(
-        AggregateMode::Partial,
+        *agg.mode(),
         PhysicalGroupBy::new_single(inner_group),
         agg.aggr_expr().to_vec(),
         agg.filter_expr().to_vec(),
@@ -345,7 +480,7 @@ fn rewrite(
             alias: field.name().clone(),
         });
     }
-    crate::pregroup::merged(agg, merge_mode, exprs, inner).map(Some)
+    Ok(Some(Arc::new(ProjectionExec::try_new(exprs, inner)?)))
 }
 
 /// Codes → strings through one dictionary.

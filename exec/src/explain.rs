@@ -42,7 +42,8 @@ pub async fn explain(
         // The notes on rewritten keys need the physical plan; without
         // `--verbose` a plan that cannot be made just has none.
         let physical = state.create_physical_plan(&optimized).await;
-        let (pregrouped, coded) = physical.as_ref().map(rewritten_keys).unwrap_or_default();
+        let (pregrouped, coded, compared) =
+            physical.as_ref().map(rewritten_keys).unwrap_or_default();
         if !pregrouped.is_empty() {
             let _ = writeln!(
                 out,
@@ -57,6 +58,13 @@ pub async fn explain(
                 out,
                 "  grouped by the table store's string codes (decoded once per group): {}",
                 coded.join(", ")
+            );
+        }
+        if !compared.is_empty() {
+            let _ = writeln!(
+                out,
+                "  compared with literals through the table store's string codes: {}",
+                compared.join(", ")
             );
         }
         if verbose {
@@ -76,14 +84,30 @@ pub async fn explain(
 
 /// The grouping keys [`crate::pregroup`] evaluates once per UPID group
 /// (`name = function(upid)` for each), and those [`crate::dictgroup`]
-/// groups by their codes.
+/// groups by their codes, and the columns its filters compare through
+/// their codes.
 fn rewritten_keys(
     plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
-) -> (Vec<String>, Vec<String>) {
+) -> (Vec<String>, Vec<String>, Vec<String>) {
     use datafusion::physical_expr::ScalarFunctionExpr;
+    use datafusion::physical_expr::expressions::Column;
+    use datafusion::physical_plan::filter::FilterExec;
     use datafusion::physical_plan::projection::ProjectionExec;
-    let (mut found, mut coded) = (Vec::new(), Vec::new());
+    let (mut found, mut coded, mut compared) = (Vec::new(), Vec::new(), Vec::new());
     let _ = plan.apply(|node| {
+        if let Some(f) = node.downcast_ref::<FilterExec>() {
+            let _ = f.predicate().apply(|e| {
+                let name = e
+                    .downcast_ref::<Column>()
+                    .and_then(|c| c.name().strip_prefix(crate::dictgroup::CODE_PREFIX));
+                if let Some(name) = name
+                    && !compared.iter().any(|c| c == name)
+                {
+                    compared.push(name.to_string());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            });
+        }
         if let Some(p) = node.downcast_ref::<ProjectionExec>() {
             for pe in p.expr() {
                 let Some(f) = pe.expr.downcast_ref::<ScalarFunctionExpr>() else {
@@ -104,7 +128,7 @@ fn rewritten_keys(
         }
         Ok(TreeNodeRecursion::Continue)
     });
-    (found, coded)
+    (found, coded, compared)
 }
 
 fn describe_scan(scan: &datafusion::logical_expr::TableScan) -> String {

@@ -120,6 +120,7 @@ pub fn session(config: SessionConfig, runtime: Arc<RuntimeEnv>) -> SessionContex
         .with_runtime_env(runtime)
         .with_default_features()
         .with_physical_optimizer_rule(Arc::new(pregroup::PregroupByUpid))
+        .with_physical_optimizer_rule(Arc::new(dictgroup::FilterByStringCodes))
         .with_physical_optimizer_rule(Arc::new(dictgroup::GroupByStringCodes))
         .build();
     SessionContext::new_with_state(state)

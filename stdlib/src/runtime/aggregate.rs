@@ -123,6 +123,7 @@ impl AggregateUDFImpl for Quantiles {
             digests: Vec::new(),
             pending: Vec::new(),
             pending_total: 0,
+            pending_limit: PENDING_LIMIT,
             scratch: Default::default(),
         }))
     }
@@ -640,9 +641,17 @@ fn decode_states(states: &[ArrayRef]) -> Result<Vec<TDigest>> {
 /// a sorted run costs about the digest's size plus the run's, so longer
 /// runs cost less per value.
 const GROUP_RUN: usize = 4096;
-/// Values all groups together may buffer (8 MiB) before every buffer is
-/// merged into its digest, so that many groups do not hold many buffers.
+/// Values all groups together may buffer (8 MiB) beyond the short runs
+/// before the long runs are merged into their digests, so that many
+/// groups do not hold many long buffers.
 const PENDING_LIMIT: usize = 1 << 20;
+/// A run this short stays buffered when the buffers are over their limit:
+/// it takes no more memory than the digest it would be merged into (a
+/// digest holds up to [`MAX_CENTROIDS`] centroids of two f64 each), and
+/// merging many short runs again and again is what made a grouping by a
+/// column with tens of thousands of values (request paths) slow: every
+/// merge walks the whole digest for a handful of values.
+const SHORT_RUN: usize = 2 * MAX_CENTROIDS;
 
 /// `quantiles` for a group-by: every group's digest, fed from a buffer of
 /// the group's values that is sorted and merged in runs of up to
@@ -656,6 +665,9 @@ struct QuantilesGroups {
     /// Each group's buffered values as [`order_key`]s.
     pending: Vec<Vec<u64>>,
     pending_total: usize,
+    /// `pending_total` above which the long runs are merged:
+    /// [`PENDING_LIMIT`] beyond what the short runs held at the last merge.
+    pending_limit: usize,
     /// Reused by [`Self::flush`].
     scratch: (Vec<u64>, Vec<f64>),
 }
@@ -680,12 +692,15 @@ impl QuantilesGroups {
         run.clear();
     }
 
-    /// Merges every buffer and frees them.
-    fn flush_all(&mut self) {
+    /// Merges every run longer than [`SHORT_RUN`] and frees its buffer.
+    fn flush_long(&mut self) {
         for g in 0..self.pending.len() {
-            self.flush(g);
-            self.pending[g] = Vec::new();
+            if self.pending[g].len() > SHORT_RUN {
+                self.flush(g);
+                self.pending[g] = Vec::new();
+            }
         }
+        self.pending_limit = self.pending_total + PENDING_LIMIT;
     }
 
     /// Takes the digests of the groups `emit_to` names, complete.
@@ -787,8 +802,8 @@ impl datafusion::logical_expr::GroupsAccumulator for QuantilesGroups {
                 self.flush(g);
             }
         }
-        if self.pending_total > PENDING_LIMIT {
-            self.flush_all();
+        if self.pending_total > self.pending_limit {
+            self.flush_long();
         }
         Ok(())
     }
@@ -988,6 +1003,7 @@ mod tests {
             digests: Vec::new(),
             pending: Vec::new(),
             pending_total: 0,
+            pending_limit: PENDING_LIMIT,
             scratch: Default::default(),
         }
     }
@@ -1048,6 +1064,45 @@ mod tests {
         let first = acc.evaluate(EmitTo::First(1)).unwrap();
         assert_eq!(first.len(), 1);
         assert_eq!(medians(&mut acc), whole[1..]);
+    }
+
+    #[test]
+    fn short_runs_stay_buffered_past_the_limit_and_long_ones_merge() {
+        use datafusion::arrow::array::Float64Array;
+        use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
+        // 20,000 groups of 60 values each, and group 0 with 300 values per
+        // batch: together past the buffer limit.
+        let groups_n = 20_000;
+        let mut acc = groups(Some(0.5));
+        for batch in 0..60 {
+            let mut idx: Vec<usize> = (0..groups_n).collect();
+            idx.extend(std::iter::repeat_n(0, 300));
+            let values: Float64Array = idx
+                .iter()
+                .enumerate()
+                .map(|(i, &g)| Some((g * 1000 + batch * 400 + i % 400) as f64))
+                .collect();
+            acc.update_batch(&[Arc::new(values)], &idx, None, groups_n)
+                .unwrap();
+        }
+        assert!(60 * (groups_n + 300) > PENDING_LIMIT);
+        // The limit was passed once: group 0's long run was merged, the
+        // short runs were not, and the limit moved past them.
+        assert!(acc.pending[0].len() < 300 * 60);
+        assert!(acc.digests[0].count() > 0.0);
+        assert!((1..groups_n).all(|g| acc.pending[g].len() == 60));
+        assert!((1..groups_n).all(|g| acc.digests[g].count() == 0.0));
+        assert!(acc.pending_limit > acc.pending_total);
+        let medians = acc.evaluate(EmitTo::All).unwrap();
+        let medians = medians.as_primitive::<Float64Type>();
+        for g in [1, 777, groups_n - 1] {
+            let mut exact: Vec<f64> = (0..60)
+                .map(|b| (g * 1000 + b * 400 + g % 400) as f64)
+                .collect();
+            exact.sort_by(f64::total_cmp);
+            let m = medians.value(g);
+            assert!((exact[29]..=exact[30]).contains(&m), "group {g}: {m}");
+        }
     }
 
     #[test]
