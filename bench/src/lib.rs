@@ -136,3 +136,21 @@ pub async fn wait_for_rows(broker: &str, count_script: &str, now_ns: i64, rows: 
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+/// A scratch directory under the system's temporary directory, removed
+/// when dropped — also when the benchmark panics — so that interrupted
+/// runs do not leave gigabytes of generated data behind.
+pub struct ScratchDir(pub std::path::PathBuf);
+
+impl ScratchDir {
+    /// `<tmp>/<prefix>-<pid>`, not yet created.
+    pub fn new(prefix: &str) -> Self {
+        ScratchDir(std::env::temp_dir().join(format!("{prefix}-{}", std::process::id())))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -112,7 +112,8 @@ fn spread(v: &[Duration]) -> String {
 fn main() {
     let rows = arg("--rows", 1_000_000);
     let iters = arg("--iters", 21).max(1);
-    let dir = std::env::temp_dir().join(format!("pxl-bench-cluster-{}", std::process::id()));
+    let scratch = pxl_bench::ScratchDir::new("pxl-bench-cluster");
+    let dir = scratch.0.clone();
     let world = pxl_datagen::World::with_span(7, END_NS, SPAN_NS);
     let t0 = Instant::now();
     for i in 0..3u64 {
@@ -253,5 +254,5 @@ fn main() {
             }
         );
     });
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(scratch);
 }

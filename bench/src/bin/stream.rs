@@ -94,7 +94,8 @@ fn main() {
         return agent_main(&args[1..]);
     }
     let per_pem = arg("--rows-per-pem", 2_010_000);
-    let dir = std::env::temp_dir().join(format!("pxl-bench-stream-{}", std::process::id()));
+    let scratch = pxl_bench::ScratchDir::new("pxl-bench-stream");
+    let dir = scratch.0.clone();
     let world = pxl_datagen::World::with_span(7, END_NS, SPAN_NS);
     let t0 = Instant::now();
     let mut total = 0;
@@ -167,5 +168,5 @@ fn main() {
         }
     });
     drop(agents);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(scratch);
 }
