@@ -294,7 +294,9 @@ fn start(
         listen: Some(listen.clone()),
         broker: broker.map(String::from),
         data: data.map(Path::to_path_buf),
-        heartbeat_ms: Some(100),
+        // An agent is live for three heartbeats: 100 ms made a loaded CI
+        // machine drop the Kelvin mid-run (session 13).
+        heartbeat_ms: Some(1000),
         ..FileConfig::default()
     })
     .expect("config");

@@ -150,9 +150,10 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
          `px.pluck_float64(q, 'p99')`. The result has semantic type `QUANTILES`, or \
          `DURATION_NS_QUANTILES` when the input is a `DURATION_NS` column, so the UI can \
          draw it as a latency distribution.\n\n\
-         In pxl a group of up to 4,096 values is digested from its exact values; a larger \
-         group's values are first counted in buckets 1/128 of a power of two wide, which \
-         adds at most 0.4% to the digest's error. The minimum and maximum stay exact.\n\n\
+         In pxl, under `groupby`, a group of up to 4,096 values is digested from its exact \
+         values; a larger group's values are first counted in buckets 1/128 of a power of \
+         two wide, which adds at most 0.4% to the digest's error. The minimum and maximum \
+         stay exact. Without `groupby` every value goes into the digest exactly.\n\n\
          pxl extension: `px.quantiles(0.99)` in an agg spec gives that one percentile \
          directly as FLOAT64, without the JSON step, and inside an agg lambda \
          `px.quantiles(expr, 0.5)` does the same for an expression of the column. Bare \
