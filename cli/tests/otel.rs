@@ -90,6 +90,17 @@ fn data() -> PathBuf {
 }
 
 fn generate() -> PathBuf {
+    // The data of earlier runs, whose processes are gone (the tests share
+    // one directory, so none of them can remove it at the end).
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let pid = name.to_str().and_then(|n| n.strip_prefix("pxl-otel-"));
+            if pid.is_some_and(|p| !Path::new("/proc").join(p).exists()) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
     let dir = std::env::temp_dir().join(format!("pxl-otel-{}", std::process::id()));
     {
         let out = pxl(&[

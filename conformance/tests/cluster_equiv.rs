@@ -352,6 +352,9 @@ fn cluster() -> &'static Cluster {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        // The PEMs loaded their parts when they started; the files are not
+        // read again, and the cluster lives as long as the test process.
+        let _ = std::fs::remove_dir_all(&dir);
         Cluster { rt, broker }
     })
 }
