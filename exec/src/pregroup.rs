@@ -177,7 +177,8 @@ fn call(
 /// Partial aggregation and a merge, with the merge's mode: PartialReduce
 /// for a Partial aggregation, Final for a Single one over one partition.
 /// Grouping sets, aggregate filters, ordered aggregates, limits and ordered
-/// input are left alone.
+/// input are left alone. [`crate::dictgroup`] splits nothing (codes map one
+/// to one onto strings) but takes the same aggregations, ignoring the mode.
 pub(crate) fn splittable(node: &Arc<dyn ExecutionPlan>) -> Option<(&AggregateExec, AggregateMode)> {
     let agg = node.downcast_ref::<AggregateExec>()?;
     let merge_mode = match agg.mode() {
@@ -314,7 +315,7 @@ fn rewrite(
 /// The merge of `agg`'s split: `exprs` over the inner aggregation's output
 /// (each key turned back into `agg`'s), then `agg`'s aggregates merged from
 /// their states in `merge_mode`.
-pub(crate) fn merged(
+fn merged(
     agg: &AggregateExec,
     merge_mode: AggregateMode,
     exprs: Vec<ProjectionExpr>,

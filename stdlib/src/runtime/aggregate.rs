@@ -745,16 +745,18 @@ impl Histogram {
         } else {
             (lo, (hi + SPARE).min(lo + most))
         };
-        self.widen(first, (last - first) as usize + 1)
+        self.widen(first, (last - first) as usize + 1);
+        true
     }
 
-    fn widen(&mut self, first: u32, span: usize) -> bool {
+    /// Moves the buckets into a window of `span` starting at bucket
+    /// `first` (at or below the current first).
+    fn widen(&mut self, first: u32, span: usize) {
         let mut counts = vec![0; span];
         let at = (self.first - first) as usize;
         counts[at..at + self.counts.len()].copy_from_slice(&self.counts);
         self.counts = counts;
         self.first = first;
-        true
     }
 
     fn bytes(&self) -> usize {
