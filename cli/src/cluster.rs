@@ -163,6 +163,7 @@ pub fn agent(args: &AgentArgs) -> ExitCode {
     let cfg = match AgentConfig::check(fc) {
         Ok(mut c) => {
             c.debug_batch_delay = args.debug_batch_delay_ms.map(Duration::from_millis);
+            c.heap = crate::heap::source();
             c
         }
         Err(e) => {

@@ -7,6 +7,7 @@
 mod check;
 mod cluster;
 mod demo;
+mod heap;
 mod live;
 mod otel;
 mod render;
@@ -17,6 +18,7 @@ use std::process::ExitCode;
 
 /// mimalloc: the compiler allocates many small nodes and glibc's malloc was
 /// a third of `pxl check`'s time (measured with callgrind: 404M to 295M instructions for 30 checks of the benchmark script).
+/// `heap::source()` reports this allocator: keep the two together.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

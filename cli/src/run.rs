@@ -315,7 +315,8 @@ fn prepare(
     let env = Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(metadata))));
     let functions = Functions::new(env)
         .map_err(|e| fail(e.to_string()))?
-        .with_tables(store.clone());
+        .with_tables(store.clone())
+        .with_heap(crate::heap::source());
     let catalog: HashMap<String, Arc<dyn TableProvider>> = store
         .names()
         .into_iter()
@@ -792,7 +793,8 @@ async fn explain_cluster(
     let functions = Functions::new(Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(
         measure.clone().unwrap_or_default(),
     )))))
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .with_heap(crate::heap::source());
     let names = store.names();
     let catalog = pxl_exec::dist::remote_catalog(names.iter().map(String::as_str), 2);
     let outputs = lower(&p.plan, &catalog, &functions, p.now_ns).map_err(|e| e.to_string())?;

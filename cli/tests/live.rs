@@ -92,6 +92,53 @@ fn run_live_collects_then_runs_the_script() {
     assert!(stdout.contains("host/pxl-"), "{stdout}");
 }
 
+/// `_DebugMDState` over this host's metadata names the pxl process's own
+/// host-level pod, and `_DebugMDGetWithPrefix` lists that pod.
+#[test]
+fn debug_metadata_knows_its_own_pod() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("debug_md");
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let script = dir.join("md.pxl");
+    std::fs::write(
+        &script,
+        "import px\n\
+         st = px._DebugMDState()\n\
+         st.has_processes = px.contains(st.debug_state, '\\nprocesses (')\n\
+         px.display(st[['pod_name', 'has_processes']], 'state')\n\
+         kv = px._DebugMDGetWithPrefix('/pod/host/pxl-', '')\n\
+         px.display(kv[['key']], 'pods')\n",
+    )
+    .expect("write script");
+    let child = Command::new(env!("CARGO_BIN_EXE_pxl"))
+        .args([
+            "run",
+            script.to_str().expect("path"),
+            "--live",
+            "1s",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pxl starts");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("pxl ends");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let own = format!("host/pxl-{pid}");
+    assert!(
+        stdout.contains(&format!(
+            "{{\"_table\":\"state\",\"pod_name\":\"{own}\",\"has_processes\":true}}"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("\"key\":\"/pod/{own}\"")),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn run_needs_a_data_source() {
     let out = pxl(&["run", "px/http_data"]);

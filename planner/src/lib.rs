@@ -72,6 +72,10 @@ pub struct Functions {
     /// The local table store, for `px._DebugTableInfo()`; `None` where
     /// there is none (a Kelvin, which holds no tables).
     pub tables: Option<Arc<dyn TableInfoSource>>,
+    /// This process's memory allocator, for `px._HeapStats()` and the
+    /// other `_Heap*` functions; `None` where the process's allocator
+    /// gives no statistics (library tests, which use the system allocator).
+    pub heap: Option<Arc<dyn HeapSource>>,
 }
 
 /// What `px._DebugTableInfo()` reports about one table.
@@ -96,10 +100,44 @@ pub trait TableInfoSource: Send + Sync + std::fmt::Debug {
     fn table_info(&self) -> Vec<TableInfo>;
 }
 
+/// What `px._HeapStatsNumeric()` reports, under tcmalloc's names (Pixie's
+/// agents use tcmalloc). A figure the allocator does not keep is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeapNumbers {
+    /// Bytes the program has allocated and not freed.
+    pub current_allocated_bytes: i64,
+    /// Bytes of address space the allocator holds from the OS.
+    pub heap_size_bytes: i64,
+    pub central_cache_free_bytes: i64,
+    pub transfer_cache_free_bytes: i64,
+    pub thread_cache_free_bytes: i64,
+    /// Free bytes the allocator keeps backed by memory.
+    pub pageheap_free_bytes: i64,
+    /// Bytes of the heap handed back to the OS (address space kept).
+    pub pageheap_unmapped_bytes: i64,
+}
+
+/// The memory allocator of the process that plans the query.
+pub trait HeapSource: Send + Sync + std::fmt::Debug {
+    /// The allocator's own human-readable statistics report.
+    fn report(&self) -> String;
+    fn numbers(&self) -> HeapNumbers;
+    /// Asks the allocator to return the memory it holds free to the OS.
+    fn release_free_memory(&self);
+}
+
 impl Functions {
     /// With `tables` answering `px._DebugTableInfo()`.
     pub fn with_tables(mut self, tables: Arc<dyn TableInfoSource>) -> Self {
         self.tables = Some(tables);
+        self
+    }
+
+    /// With `heap` answering `px._HeapStats()` and the other `_Heap*`
+    /// functions. Only a process whose global allocator `heap` describes
+    /// should set it.
+    pub fn with_heap(mut self, heap: Option<Arc<dyn HeapSource>>) -> Self {
+        self.heap = heap;
         self
     }
 
@@ -114,6 +152,7 @@ impl Functions {
             quantile: Arc::new(pxl_stdlib::runtime::aggregate::quantile_udaf()),
             env,
             tables: None,
+            heap: None,
         })
     }
 }

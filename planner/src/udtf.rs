@@ -1,9 +1,14 @@
 //! Table-valued functions that make sense on one node: the schemas and
 //! function lists (from the registry), the version, the agent status and the
-//! Linux-headers status. Each becomes an in-memory table whose columns are
-//! the registry's output relation.
+//! Linux-headers status, and the debugging aids that describe the process
+//! that plans the query (its table store, /proc figures, allocator, threads
+//! and metadata). Each becomes an in-memory table whose columns are the
+//! registry's output relation.
 
-use crate::{Functions, PlanError};
+mod metadata;
+mod threads;
+
+use crate::{Functions, HeapSource, PlanError};
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, FixedSizeBinaryArray, Int64Array, RecordBatch, StringArray,
 };
@@ -151,12 +156,54 @@ fn proc_smaps(text: &str) -> Vec<Mapping> {
     maps
 }
 
+/// The allocator of this process, or why there is none.
+fn heap<'a>(func: &str, f: &'a Functions) -> Result<&'a dyn HeapSource, PlanError> {
+    f.heap.as_deref().ok_or_else(|| {
+        PlanError::Unsupported(format!(
+            "table function `{func}`: this process's allocator gives no statistics (only the \
+             `pxl` binary, whose global allocator is mimalloc, reports them)"
+        ))
+    })
+}
+
+/// The metadata this process holds, or why it cannot be listed.
+fn snapshot<'a>(
+    func: &str,
+    f: &'a Functions,
+) -> Result<&'a pxl_stdlib::runtime::metadata::Metadata, PlanError> {
+    f.env.metadata.snapshot().ok_or_else(|| {
+        PlanError::Unsupported(format!(
+            "table function `{func}`: this process's metadata provider answers lookups only \
+             and cannot list what it holds"
+        ))
+    })
+}
+
+/// A string argument by name (the compiler has checked its type).
+fn str_arg<'a>(args: &'a [(String, Literal)], name: &str) -> &'a str {
+    args.iter()
+        .find_map(|(n, v)| match v {
+            Literal::Str(s) if n == name => Some(s.as_str()),
+            _ => None,
+        })
+        .unwrap_or("")
+}
+
 /// The in-memory table for a call of `func`.
 pub fn provider(
     func: &str,
-    _args: &[(String, Literal)],
+    args: &[(String, Literal)],
     f: &Functions,
 ) -> Result<Arc<dyn TableProvider>, PlanError> {
+    let batch = batch(func, args, f)?;
+    Ok(Arc::new(MemTable::try_new(
+        batch.schema(),
+        vec![vec![batch]],
+    )?))
+}
+
+/// The rows of a call of `func`.
+fn batch(func: &str, args: &[(String, Literal)], f: &Functions) -> Result<RecordBatch, PlanError> {
     let spec = registry()
         .get(func)
         .ok_or_else(|| PlanError::MissingFunction(func.to_string()))?;
@@ -341,6 +388,73 @@ pub fn provider(
             Values::Int(Vec::new()),
             Values::Int(Vec::new()),
         ],
+        "_HeapStats" => vec![
+            Values::Int(vec![i64::from(f.env.asid)]),
+            strs([heap(func, f)?.report()]),
+        ],
+        "_HeapStatsNumeric" => {
+            let n = heap(func, f)?.numbers();
+            [
+                i64::from(f.env.asid),
+                n.current_allocated_bytes,
+                n.heap_size_bytes,
+                n.central_cache_free_bytes,
+                n.transfer_cache_free_bytes,
+                n.thread_cache_free_bytes,
+                n.pageheap_free_bytes,
+                n.pageheap_unmapped_bytes,
+            ]
+            .into_iter()
+            .map(|v| Values::Int(vec![v]))
+            .collect()
+        }
+        "_HeapReleaseFreeMemory" => {
+            heap(func, f)?.release_free_memory();
+            vec![Values::Int(vec![i64::from(f.env.asid)])]
+        }
+        "_DebugMDState" => {
+            let md = snapshot(func, f)?;
+            vec![
+                Values::Int(vec![i64::from(f.env.asid)]),
+                strs([metadata::own_pod(md)]),
+                strs([metadata::state_text(md, f.env.asid)]),
+            ]
+        }
+        "_DebugMDGetWithPrefix" => {
+            // `proto` names the protobuf Pixie decodes values as; pxl's
+            // values are JSON whatever it names.
+            let prefix = str_arg(args, "prefix");
+            let rows: Vec<_> = metadata::entries(snapshot(func, f)?)
+                .into_iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .collect();
+            vec![
+                strs(rows.iter().map(|(k, _)| k.clone())),
+                strs(rows.into_iter().map(|(_, v)| v)),
+            ]
+        }
+        "_DebugStackTrace" => vec![
+            Values::Int(vec![i64::from(f.env.asid)]),
+            strs([threads::stack_trace()]),
+        ],
+        "GetProfilerSamplingPeriodMS" => {
+            return Err(PlanError::Unsupported(format!(
+                "table function `{func}` is not available in pxl yet: pxl has no CPU profiler, \
+                 so there is no sampling period to report"
+            )));
+        }
+        "_HeapSample" | "_HeapGrowthStacks" => {
+            return Err(PlanError::Unsupported(format!(
+                "table function `{func}` is not available in pxl yet: it reports a heap \
+                 profile (tcmalloc's sampled allocations, in Pixie) and pxl has no heap profiler"
+            )));
+        }
+        "_HeapRanges" => {
+            return Err(PlanError::Unsupported(format!(
+                "table function `{func}` is not available in pxl yet: pxl has no heap \
+                 profiler, and its allocator (mimalloc) does not list its heap ranges"
+            )));
+        }
         other => {
             return Err(PlanError::Unsupported(format!(
                 "table function `{other}` is not available in pxl yet"
@@ -389,13 +503,203 @@ pub fn provider(
             })
         })
         .collect::<Result<_, _>>()?;
-    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(DataFusionError::from)?;
-    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    Ok(RecordBatch::try_new(schema, arrays).map_err(DataFusionError::from)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::HeapNumbers;
+    use datafusion::arrow::array::Array;
+    use pxl_stdlib::runtime::ExecEnv;
+    use pxl_stdlib::runtime::metadata::{Metadata, MetadataIndex, Namespace, Node};
+
+    fn functions(md: Metadata) -> Functions {
+        let env = ExecEnv::local(Arc::new(MetadataIndex::new(md)));
+        Functions::new(Arc::new(env)).expect("functions")
+    }
+
+    fn call(func: &str, args: &[(&str, &str)], f: &Functions) -> Result<RecordBatch, String> {
+        let args: Vec<(String, Literal)> = args
+            .iter()
+            .map(|(n, v)| (n.to_string(), Literal::Str(v.to_string())))
+            .collect();
+        batch(func, &args, f).map_err(|e| e.to_string())
+    }
+
+    fn ints(b: &RecordBatch, name: &str) -> Vec<i64> {
+        let a = b.column_by_name(name).expect(name);
+        let a = a.as_any().downcast_ref::<Int64Array>().expect("INT64");
+        a.values().to_vec()
+    }
+
+    fn texts(b: &RecordBatch, name: &str) -> Vec<String> {
+        let a = b.column_by_name(name).expect(name);
+        let a = a.as_any().downcast_ref::<StringArray>().expect("STRING");
+        (0..a.len()).map(|i| a.value(i).to_string()).collect()
+    }
+
+    #[derive(Debug, Default)]
+    struct FakeHeap {
+        released: std::sync::atomic::AtomicUsize,
+    }
+
+    impl HeapSource for FakeHeap {
+        fn report(&self) -> String {
+            "fake allocator report".into()
+        }
+        fn numbers(&self) -> HeapNumbers {
+            HeapNumbers {
+                current_allocated_bytes: 1,
+                heap_size_bytes: 2,
+                central_cache_free_bytes: 3,
+                transfer_cache_free_bytes: 4,
+                thread_cache_free_bytes: 5,
+                pageheap_free_bytes: 6,
+                pageheap_unmapped_bytes: 7,
+            }
+        }
+        fn release_free_memory(&self) {
+            self.released
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn heap_functions_without_a_heap_source_say_why() {
+        let f = functions(Metadata::default());
+        for func in ["_HeapStats", "_HeapStatsNumeric", "_HeapReleaseFreeMemory"] {
+            let e = call(func, &[], &f).expect_err(func);
+            assert!(
+                e.contains(&format!("`{func}`"))
+                    && e.contains("this process's allocator gives no statistics"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn heap_functions_report_the_heap_source() {
+        let heap = Arc::new(FakeHeap::default());
+        let f = functions(Metadata::default()).with_heap(Some(heap.clone()));
+        let asid = i64::from(f.env.asid);
+        let b = call("_HeapStats", &[], &f).expect("stats");
+        assert_eq!(texts(&b, "heap"), ["fake allocator report"]);
+        assert_eq!(ints(&b, "asid"), [asid]);
+        let b = call("_HeapStatsNumeric", &[], &f).expect("numeric");
+        assert_eq!(b.num_columns(), 8);
+        let row: Vec<i64> = (0..8)
+            .map(|i| {
+                let a = b
+                    .column(i)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .expect("INT64");
+                a.value(0)
+            })
+            .collect();
+        assert_eq!(row, [asid, 1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(ints(&b, "pageheap_unmapped_bytes"), [7]);
+        let b = call("_HeapReleaseFreeMemory", &[], &f).expect("release");
+        assert_eq!(ints(&b, "asid"), [asid]);
+        assert_eq!(heap.released.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn profilers_that_pxl_lacks_say_so() {
+        let f = functions(Metadata::default());
+        let cases = [
+            ("GetProfilerSamplingPeriodMS", "no CPU profiler"),
+            ("_HeapSample", "no heap profiler"),
+            ("_HeapGrowthStacks", "no heap profiler"),
+            ("_HeapRanges", "no heap profiler"),
+        ];
+        for (func, why) in cases {
+            let e = call(func, &[], &f).expect_err(func);
+            assert!(e.contains(&format!("`{func}`")) && e.contains(why), "{e}");
+        }
+    }
+
+    #[test]
+    fn metadata_rows_under_a_prefix() {
+        let md = Metadata {
+            nodes: vec![Node {
+                name: "n1".into(),
+                asid: 1,
+                ip: "10.0.0.1".into(),
+            }],
+            namespaces: vec![
+                Namespace {
+                    id: "2".into(),
+                    name: "shop".into(),
+                },
+                Namespace {
+                    id: "1".into(),
+                    name: "default".into(),
+                },
+            ],
+            ..Metadata::default()
+        };
+        let f = functions(md);
+        let get = |prefix: &str| {
+            let b = call(
+                "_DebugMDGetWithPrefix",
+                &[
+                    ("prefix", prefix),
+                    ("proto", "px.shared.k8s.metadatapb.Namespace"),
+                ],
+                &f,
+            )
+            .expect("get");
+            texts(&b, "key")
+        };
+        assert_eq!(
+            get("/namespace/"),
+            ["/namespace/default", "/namespace/shop"]
+        );
+        assert_eq!(
+            get("/n"),
+            ["/namespace/default", "/namespace/shop", "/node/n1"]
+        );
+        assert_eq!(get("").len(), 4, "{:?}", get(""));
+        assert!(get("/pod/").is_empty());
+        let b = call(
+            "_DebugMDGetWithPrefix",
+            &[("prefix", "/node/"), ("proto", "")],
+            &f,
+        )
+        .expect("get");
+        assert_eq!(
+            texts(&b, "value"),
+            [r#"{"asid":1,"ip":"10.0.0.1","name":"n1"}"#]
+        );
+        let b = call("_DebugMDState", &[], &f).expect("state");
+        let state = &texts(&b, "debug_state")[0];
+        assert!(
+            state.contains(
+                "
+namespaces (2):
+  default id=1
+  shop id=2
+"
+            ),
+            "{state}"
+        );
+        // The test process is in no pod of this metadata.
+        assert_eq!(texts(&b, "pod_name"), [""]);
+    }
+
+    #[test]
+    fn stack_trace_is_one_row() {
+        let f = functions(Metadata::default());
+        let b = call("_DebugStackTrace", &[], &f).expect("stack");
+        assert_eq!(b.num_rows(), 1);
+        let text = &texts(&b, "stack_trace")[0];
+        assert!(
+            text.starts_with(&format!("process {}: ", std::process::id())),
+            "{text}"
+        );
+    }
 
     #[test]
     fn smaps_entries_and_sizes() {

@@ -111,6 +111,10 @@ pub struct AgentConfig {
     /// Fault injection for tests: hold every batch a fragment sends this
     /// long (a slow node). Not in the config file.
     pub debug_batch_delay: Option<Duration>,
+    /// This process's allocator, for `px._HeapStats()` and friends on
+    /// the broker; set by a binary whose global allocator it describes.
+    /// Not in the config file.
+    pub heap: Option<std::sync::Arc<dyn pxl_planner::HeapSource>>,
 }
 
 /// The defaults.
@@ -255,6 +259,7 @@ impl AgentConfig {
             query_memory_bytes: (memory_mb as usize).saturating_mul(1 << 20),
             partitions,
             debug_batch_delay: None,
+            heap: None,
         })
     }
 }

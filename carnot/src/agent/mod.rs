@@ -74,9 +74,11 @@ struct Local {
     functions: Functions,
 }
 
-fn functions_for(metadata: Metadata) -> Result<Functions, String> {
+fn functions_for(metadata: Metadata, cfg: &AgentConfig) -> Result<Functions, String> {
     let env = Arc::new(ExecEnv::local(Arc::new(MetadataIndex::new(metadata))));
-    Functions::new(env).map_err(|e| format!("cannot set up the runtime functions: {e}"))
+    Ok(Functions::new(env)
+        .map_err(|e| format!("cannot set up the runtime functions: {e}"))?
+        .with_heap(cfg.heap.clone()))
 }
 
 fn metadata_version(md: &Metadata) -> u64 {
@@ -291,7 +293,7 @@ impl Agent {
         };
         let local = Local {
             version: metadata_version(&metadata),
-            functions: functions_for(metadata.clone())?,
+            functions: functions_for(metadata.clone(), &cfg)?,
             metadata,
         };
         let registry = cfg
@@ -376,7 +378,7 @@ impl Inner {
             let md = c.metadata();
             let version = metadata_version(&md);
             if version != self.local.read().version
-                && let Ok(functions) = functions_for(md.clone())
+                && let Ok(functions) = functions_for(md.clone(), &self.cfg)
             {
                 *self.local.write() = Arc::new(Local {
                     version,
@@ -559,7 +561,7 @@ impl Inner {
             self.dialer.clone(),
         ));
         let functions = match header.metadata {
-            Some(md) => functions_for(md).map_err(Status::internal)?,
+            Some(md) => functions_for(md, &self.cfg).map_err(Status::internal)?,
             None => self.local().functions.clone(),
         };
         let mut codec = PxlCodec::new(&functions).with_query(query.clone());
@@ -671,7 +673,7 @@ impl Inner {
                 errors.join("; ")
             )));
         }
-        let functions = functions_for(metadata.clone()).map_err(Status::internal)?;
+        let functions = functions_for(metadata.clone(), &self.cfg).map_err(Status::internal)?;
         let catalog = remote_catalog(tables.iter().map(String::as_str), self.cfg.partitions);
         let outputs = lower(&c.plan, &catalog, &functions, now_ns).map_err(|e| match e {
             pxl_planner::PlanError::NoData(t) => Status::failed_precondition(format!(

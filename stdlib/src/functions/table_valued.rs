@@ -119,7 +119,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "The CPU profiler's sampling period on each agent.",
         "One row per agent with the period, in milliseconds, at which its continuous \
          profiler samples stacks. Join it on `asid` to turn sample counts from \
-         `stack_traces.beta` into CPU time, or pass it to `px.pprof`.",
+         `stack_traces.beta` into CPU time, or pass it to `px.pprof`. Not available in pxl \
+         yet: pxl has no CPU profiler, so calling it is an error that says so.",
         &["px.display(px.GetProfilerSamplingPeriodMS())"],
     ),
     udtf(
@@ -161,7 +162,13 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         0,
         "Internal: each agent's metadata state as text.",
         "Internal debugging aid. Every agent returns one row with its short ID, the pod it \
-         runs in, and a text dump of the Kubernetes metadata it currently holds.",
+         runs in, and a text dump of the Kubernetes metadata it currently holds. In pxl the \
+         process that plans the query answers (`pxl run`; the broker on a cluster, which \
+         holds every PEM's metadata): the dump gives the cluster name and CIDRs, then the \
+         count and one line per node, namespace, pod, service, replica set, deployment, \
+         container and process (by UPID). `pod_name` is the pod (`namespace/name`) the \
+         process itself runs in when the metadata knows it (on a host, the pxl process's \
+         own host-level pod, e.g. `host/pxl-4121`), else empty.",
         &["px.display(px._DebugMDState())"],
     ),
     udtf(
@@ -171,12 +178,17 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Internal: raw metadata-store entries under a key prefix.",
         "Internal debugging aid. Reads the metadata store's keys starting with `prefix` and \
          decodes each value as the protobuf message named by `proto` (fully qualified), \
-         returning one row per key with the value as text.",
-        &[
-            "# Both arguments must be string literals; these values are illustrative.\n\
-           px.display(px._DebugMDGetWithPrefix('/agent/', \
-           'px.vizier.services.shared.agent.Agent'))",
-        ],
+         returning one row per key with the value as text. pxl has no metadata store: it \
+         lists the metadata the planning process holds (as `_DebugMDState` does) under keys \
+         `/cluster`, `/namespace/<name>`, `/node/<name>`, `/pod/<namespace>/<name>`, \
+         `/service/<namespace>/<name>`, `/replicaset/<namespace>/<name>`, \
+         `/deployment/<namespace>/<name>`, `/container/<id>` and `/upid/<UPID as UUID>`, \
+         sorted by key. Each value is the entity as compact JSON (the fields of \
+         `metadata.json`, keys in name order), whatever `proto` names; `proto` is accepted \
+         for compatibility and ignored.",
+        &["# Both arguments must be string literals.\n\
+           px.display(px._DebugMDGetWithPrefix('/pod/', \
+           'px.shared.k8s.metadatapb.Pod'))"],
     ),
     udtf(
         "_DebugTableInfo",
@@ -200,7 +212,11 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         0,
         "Internal: current stacks of every agent's threads.",
         "Internal debugging aid. Every agent returns one row with the stack traces of all its \
-         threads, formatted as text.",
+         threads, formatted as text. In pxl the process that plans the query answers (the \
+         broker on a cluster): for every thread of `/proc/self/task` its id, name, state, \
+         the kernel function it waits in (`wchan`) and its kernel stack (readable only with \
+         CAP_SYS_ADMIN, else the row says why), then the user-space backtrace of the thread \
+         that plans the query. Other threads' user-space stacks are not captured.",
         &["px.display(px._DebugStackTrace())"],
     ),
     udtf(
@@ -249,7 +265,12 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         0,
         "Internal: allocator statistics of every agent, as text.",
         "Internal debugging aid. Every agent returns one row with its memory allocator's \
-         human-readable statistics report (only meaningful in builds that use tcmalloc).",
+         human-readable statistics report (tcmalloc's, in Pixie). In pxl the process that \
+         plans the query answers (the broker on a cluster) with mimalloc's report \
+         (`mi_stats_print_out`): reserved and committed memory, segments, pages, OS calls \
+         (the page and `touched` counters are only kept by mimalloc builds with statistics \
+         enabled, which pxl's is not, and may read 0 or less). Where the process's allocator gives no statistics (pxl's library tests) it is an \
+         error.",
         &["px.display(px._HeapStats())"],
     ),
     udtf(
@@ -264,7 +285,14 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Internal: allocator statistics of every agent, as numbers.",
         "Internal debugging aid. Every agent returns one row with the bytes currently \
          allocated, the total heap size, and the free bytes held in each of the allocator's \
-         caches, so they can be charted or compared across agents.",
+         caches, so they can be charted or compared across agents. The columns are \
+         tcmalloc's; pxl (the planning process, the broker on a cluster) fills them from \
+         mimalloc: `heap_size_bytes` is the address space mimalloc has reserved from the OS \
+         (in arenas of 1 GiB, so it moves in large steps and is not resident memory: see \
+         `_DebugAgentProcStatus` for that), `pageheap_unmapped_bytes` the part of it that is \
+         not committed (purged back to the OS, or not yet used). `current_allocated_bytes`, `pageheap_free_bytes` and the three cache \
+         columns are 0: mimalloc as built into pxl does not count allocated bytes, and has \
+         no such caches.",
         &["px.display(px._HeapStatsNumeric())"],
     ),
     udtf(
@@ -273,7 +301,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         0,
         "Internal: a sampled heap profile of every agent.",
         "Internal debugging aid. Every agent returns one row holding a sampled profile of its \
-         live heap allocations, in the allocator's profile format.",
+         live heap allocations, in the allocator's profile format. Not available in pxl \
+         yet: pxl has no heap profiler, so calling it is an error that says so.",
         &["px.display(px._HeapSample())"],
     ),
     udtf(
@@ -283,7 +312,8 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Internal: call stacks that grew every agent's heap.",
         "Internal debugging aid. Every agent returns one row with the stacks responsible for \
          growing its heap, as a profile. Merge on `asid` with `px.GetAgentStatus()` to label \
-         the rows with host names.",
+         the rows with host names. Not available in pxl yet: pxl has no heap profiler, so \
+         calling it is an error that says so.",
         &["heaps = px._HeapGrowthStacks()\n\
            agents = px.GetAgentStatus()\n\
            agents = agents[['asid', 'hostname']]\n\
@@ -299,7 +329,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Internal: the memory ranges of every agent's heap.",
         "Internal debugging aid. One row per range of each agent's heap: its start address, \
          its kind (`INUSE`, `FREE`, `UNMAPPED` or `UNKNOWN`), its length in bytes and, for \
-         ranges in use, the fraction actually used.",
+         ranges in use, the fraction actually used. Not available in pxl yet: pxl has no heap \
+         profiler and its allocator (mimalloc) does not list its ranges, so calling it is an \
+         error that says so.",
         &["px.display(px._HeapRanges())"],
     ),
     udtf(
@@ -309,7 +341,9 @@ pub(super) const FUNCTIONS: &[FunctionSpec] = &[
         "Internal: makes every agent return free heap memory to the OS.",
         "Internal debugging aid with a side effect: every agent asks its allocator to hand \
          unused memory back to the operating system, then returns one row with its short ID. \
-         Compare `_HeapStatsNumeric()` before and after to see the effect.",
+         Compare `_HeapStatsNumeric()` before and after to see the effect. In pxl the \
+         planning process (the broker on a cluster) calls mimalloc's `mi_collect(true)` when \
+         the query is planned (so `pxl explain` does it too).",
         &["px.display(px._HeapReleaseFreeMemory())"],
     ),
 ];

@@ -147,6 +147,12 @@ pub trait MetadataProvider: Send + Sync + std::fmt::Debug {
     fn pod_cidrs(&self) -> &[String];
     /// Empty when unknown.
     fn service_cidr(&self) -> &str;
+    /// Everything held, for the debugging dumps (`px._DebugMDState()`,
+    /// `px._DebugMDGetWithPrefix()`); `None` for a provider that can only
+    /// answer lookups.
+    fn snapshot(&self) -> Option<&Metadata> {
+        None
+    }
 }
 
 /// What `get_cidrs()` answers, as Pixie does: every pod CIDR, for each IPv4
@@ -337,6 +343,9 @@ impl MetadataProvider for MetadataIndex {
     }
     fn service_cidr(&self) -> &str {
         &self.md.service_cidr
+    }
+    fn snapshot(&self) -> Option<&Metadata> {
+        Some(&self.md)
     }
 }
 
