@@ -162,6 +162,10 @@ fn explain_names_the_columns_grouped_and_compared_by_string_codes() {
         s.contains("compared with literals through the table store's string codes: req_method"),
         "{s}"
     );
+    assert!(
+        s.contains("groups found by indexing the codes, not by hashing: req_path"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -258,4 +262,60 @@ fn bad_inputs_give_one_clear_error() {
         "soon",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Rows of `pxl run --format json` output: one JSON object per line.
+fn json_rows(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).expect("a JSON row"))
+        .collect()
+}
+
+/// The `_Heap*` table functions describe the binary's allocator, mimalloc
+/// (the library tests, without it, check the error instead).
+#[test]
+fn heap_functions_report_mimalloc() {
+    let data = data("heap_functions", "arrow");
+    let dir = scratch("heap_functions_script");
+    let script = dir.join("heap.pxl");
+    std::fs::write(
+        &script,
+        "import px\n\
+         n = px._HeapStatsNumeric()\n\
+         n.backed = n.heap_size_bytes > n.pageheap_unmapped_bytes\n\
+         n.unmapped = n.pageheap_unmapped_bytes >= 0\n\
+         n.at_least_allocated = n.heap_size_bytes >= n.current_allocated_bytes\n\
+         n.not_counted = n.current_allocated_bytes + n.pageheap_free_bytes + \
+         n.central_cache_free_bytes + n.transfer_cache_free_bytes + n.thread_cache_free_bytes == 0\n\
+         px.display(n[['backed', 'unmapped', 'at_least_allocated', 'not_counted']], 'numeric')\n\
+         s = px._HeapStats()\n\
+         s.mimalloc = px.substring(s.heap, 0, 9) == 'mimalloc '\n\
+         s.committed = px.contains(s.heap, 'committed')\n\
+         px.display(s[['mimalloc', 'committed']], 'stats')\n\
+         px.display(px._HeapReleaseFreeMemory(), 'release')\n",
+    )
+    .expect("write script");
+    let out = pxl(&[
+        "run",
+        path(&script),
+        "--data",
+        path(&data),
+        "--format",
+        "json",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows = json_rows(&stdout);
+    assert_eq!(rows.len(), 3, "{stdout}");
+    for row in &rows {
+        let obj = row.as_object().expect("object");
+        for (k, v) in obj {
+            if k != "_table" && k != "asid" {
+                assert_eq!(v, &serde_json::Value::Bool(true), "{k} in {row}");
+            }
+        }
+    }
+    assert!(rows[2].get("asid").is_some(), "{stdout}");
 }

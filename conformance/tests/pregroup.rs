@@ -257,3 +257,61 @@ const FILTERED: &[(&str, bool)] = &[
 fn comparing_string_codes_gives_the_same_rows() {
     same_rows(FILTERED, "__pxl_code:req_method");
 }
+
+/// (query, whether the aggregation by codes runs as a dense, code-indexed
+/// one)
+const DENSE: &[(&str, bool)] = &[
+    // Q1's shape: the filter folds into the aggregation.
+    (
+        "SELECT req_path, count(latency) AS n, avg(latency) AS m, max(latency) AS hi, \
+         min(latency) AS lo, sum(resp_body_size) AS b FROM http_events \
+         WHERE req_method = 'GET' AND latency > 1000 GROUP BY req_path",
+        true,
+    ),
+    // No filter; a predicate that rejects most rows.
+    (
+        "SELECT remote_addr, count(*) AS n, sum(latency) AS t FROM http_events GROUP BY 1",
+        true,
+    ),
+    (
+        "SELECT req_path, count(*) AS n, min(resp_status) AS s FROM http_events \
+         WHERE resp_status >= 500 GROUP BY req_path",
+        true,
+    ),
+    // A filter that can be null: null passes no row.
+    (
+        "SELECT req_path, count(*) AS n FROM http_events \
+         WHERE CASE WHEN resp_status >= 500 THEN NULL ELSE req_method = 'GET' END GROUP BY req_path",
+        true,
+    ),
+    // Two keys, or a distinct count: DataFusion's hash aggregation.
+    (
+        "SELECT m, req_path, count(*) AS n FROM \
+         (SELECT req_method AS m, req_path, latency FROM http_events) GROUP BY m, req_path",
+        false,
+    ),
+    (
+        "SELECT remote_addr, count(DISTINCT req_path) AS paths FROM http_events GROUP BY 1",
+        false,
+    ),
+];
+
+#[test]
+fn dense_code_aggregation_gives_the_same_rows() {
+    same_rows(DENSE, "DenseCodeAggregateExec");
+}
+
+/// A filter that passes nothing gives no groups, as without the rules.
+#[test]
+fn dense_code_aggregation_of_no_rows() {
+    for partitions in [1, 2] {
+        let (with, _) = contexts(partitions, false);
+        let (got, plan) = rows(
+            &with,
+            "SELECT req_path, count(*) AS n FROM http_events \
+             WHERE req_method = 'NOPE' GROUP BY req_path",
+        );
+        assert!(plan.contains("DenseCodeAggregateExec"), "{plan}");
+        assert!(got.is_empty(), "{got:?}");
+    }
+}

@@ -43,6 +43,7 @@
 //! (`DataSourceExec` over memory), never a cluster's remote scans, so no
 //! code ever leaves the process that made it.
 
+use crate::densegroup::DenseCodeAggregateExec;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use datafusion::arrow::datatypes::{DataType, UInt32Type};
 use datafusion::common::ScalarValue;
@@ -451,6 +452,11 @@ fn rewrite(
         coded.plan.clone(),
         coded.plan.schema(),
     )?);
+    // Codes are dense: index groups by code, folding in a filter below.
+    let inner: Arc<dyn ExecutionPlan> = match DenseCodeAggregateExec::try_new(inner.clone()) {
+        Some(dense) => Arc::new(dense),
+        None => inner,
+    };
 
     // Decode the key once per group; pass the rest through.
     let decode = Arc::new(ScalarUDF::new_from_impl(Decode {

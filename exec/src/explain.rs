@@ -42,8 +42,12 @@ pub async fn explain(
         // The notes on rewritten keys need the physical plan; without
         // `--verbose` a plan that cannot be made just has none.
         let physical = state.create_physical_plan(&optimized).await;
-        let (pregrouped, coded, compared) =
-            physical.as_ref().map(rewritten_keys).unwrap_or_default();
+        let RewrittenKeys {
+            pregrouped,
+            coded,
+            indexed,
+            compared,
+        } = physical.as_ref().map(rewritten_keys).unwrap_or_default();
         if !pregrouped.is_empty() {
             let _ = writeln!(
                 out,
@@ -58,6 +62,13 @@ pub async fn explain(
                 out,
                 "  grouped by the table store's string codes (decoded once per group): {}",
                 coded.join(", ")
+            );
+        }
+        if !indexed.is_empty() {
+            let _ = writeln!(
+                out,
+                "  groups found by indexing the codes, not by hashing: {}",
+                indexed.join(", ")
             );
         }
         if !compared.is_empty() {
@@ -88,15 +99,26 @@ pub async fn explain(
 /// their codes.
 fn rewritten_keys(
     plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
-) -> (Vec<String>, Vec<String>, Vec<String>) {
+) -> RewrittenKeys {
     use datafusion::physical_expr::ScalarFunctionExpr;
     use datafusion::physical_expr::expressions::Column;
     use datafusion::physical_plan::filter::FilterExec;
     use datafusion::physical_plan::projection::ProjectionExec;
     let (mut found, mut coded, mut compared) = (Vec::new(), Vec::new(), Vec::new());
+    let mut indexed = Vec::new();
     let _ = plan.apply(|node| {
-        if let Some(f) = node.downcast_ref::<FilterExec>() {
-            let _ = f.predicate().apply(|e| {
+        let dense = node.downcast_ref::<crate::densegroup::DenseCodeAggregateExec>();
+        if let Some(d) = dense
+            && !indexed.iter().any(|k| k == d.key_name())
+        {
+            indexed.push(d.key_name().to_string());
+        }
+        let predicate = node
+            .downcast_ref::<FilterExec>()
+            .map(FilterExec::predicate)
+            .or_else(|| dense.and_then(|d| d.predicate()));
+        if let Some(predicate) = predicate {
+            let _ = predicate.apply(|e| {
                 let name = e
                     .downcast_ref::<Column>()
                     .and_then(|c| c.name().strip_prefix(crate::dictgroup::CODE_PREFIX));
@@ -128,7 +150,23 @@ fn rewritten_keys(
         }
         Ok(TreeNodeRecursion::Continue)
     });
-    (found, coded, compared)
+    RewrittenKeys {
+        pregrouped: found,
+        coded,
+        indexed,
+        compared,
+    }
+}
+
+/// What [`rewritten_keys`] finds.
+#[derive(Default)]
+struct RewrittenKeys {
+    pregrouped: Vec<String>,
+    coded: Vec<String>,
+    /// Code keys whose groups are found by indexing, not hashing
+    /// ([`crate::densegroup`]).
+    indexed: Vec<String>,
+    compared: Vec<String>,
 }
 
 fn describe_scan(scan: &datafusion::logical_expr::TableScan) -> String {

@@ -5,6 +5,7 @@
 //! can be reported), [`format`] prints results the PxL way (TIME64NS as
 //! RFC 3339, UINT128 as UUID text), and [`explain`] renders plans.
 
+pub mod densegroup;
 pub mod dictgroup;
 pub mod dist;
 pub mod explain;

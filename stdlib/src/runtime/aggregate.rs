@@ -821,6 +821,26 @@ impl QuantilesGroups {
         }
     }
 
+    /// One value of `group`: into its histogram when it has one that takes
+    /// the value, else into its buffer.
+    #[inline(always)]
+    fn add(&mut self, group: usize, value: f64) {
+        let key = order_key(value);
+        let slot = self.histogram_of[group];
+        if slot != NO_HISTOGRAM
+            && value.is_finite()
+            && self.histograms[slot as usize].add(key, value, &mut self.histogram_bytes)
+        {
+            return;
+        }
+        let run = &mut self.pending[group];
+        run.push(key);
+        self.pending_total += 1;
+        if run.len() >= GROUP_RUN {
+            self.overflow(group);
+        }
+    }
+
     /// A group's buffer is full: its values go to its histogram (made now
     /// if it has none); what the histogram cannot take (values that are
     /// not finite or too far out) is sorted into the digest.
@@ -976,23 +996,30 @@ impl datafusion::logical_expr::GroupsAccumulator for QuantilesGroups {
         self.grow(total_num_groups);
         let v = cast(&values[0], &DataType::Float64)?;
         let v = v.as_primitive::<Float64Type>();
-        for (row, &g) in group_indices.iter().enumerate() {
-            if v.is_null(row) || opt_filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
-                continue;
+        // The rows to take: not null, and passed by the filter (a null
+        // filter value passes nothing), as one bitmap; none when all are.
+        let mut keep = v.nulls().map(|n| n.inner().clone());
+        if let Some(f) = opt_filter {
+            let passed = match f.nulls() {
+                Some(n) => f.values() & n.inner(),
+                None => f.values().clone(),
+            };
+            keep = Some(match keep {
+                Some(k) => &k & &passed,
+                None => passed,
+            });
+        }
+        let values = v.values();
+        match keep {
+            None => {
+                for (&g, &value) in group_indices.iter().zip(values.iter()) {
+                    self.add(g, value);
+                }
             }
-            let value = v.value(row);
-            let key = order_key(value);
-            let slot = self.histogram_of[g];
-            if slot != NO_HISTOGRAM
-                && value.is_finite()
-                && self.histograms[slot as usize].add(key, value, &mut self.histogram_bytes)
-            {
-                continue;
-            }
-            self.pending[g].push(key);
-            self.pending_total += 1;
-            if self.pending[g].len() >= GROUP_RUN {
-                self.overflow(g);
+            Some(keep) => {
+                for row in keep.set_indices() {
+                    self.add(group_indices[row], values[row]);
+                }
             }
         }
         if self.pending_total > self.pending_limit {
