@@ -173,7 +173,52 @@ fn oldest_time(batches: &VecDeque<Arc<StoredBatch>>) -> Option<i64> {
         .min()
 }
 
-fn time_range(batch: &RecordBatch, idx: Option<usize>) -> Option<(i64, i64)> {
+/// The rows of `batches` whose `time_` (column `idx`) is in
+/// `[start, end]`: the table store takes time filters as exact pushdown, so
+/// DataFusion evaluates them nowhere else. A batch wholly inside (by its
+/// time range `times`, with no null time) is kept as it is, one wholly outside or
+/// left with no rows is dropped, and one that straddles a bound is filtered.
+fn within(
+    batches: Vec<RecordBatch>,
+    times: &[TimeRange],
+    idx: Option<usize>,
+    start: Option<i64>,
+    end: Option<i64>,
+) -> Result<Vec<RecordBatch>> {
+    let Some(idx) = idx else {
+        return Ok(batches);
+    };
+    if start.is_none() && end.is_none() {
+        return Ok(batches);
+    }
+    let (lo, hi) = (start.unwrap_or(i64::MIN), end.unwrap_or(i64::MAX));
+    let mut out = Vec::with_capacity(batches.len());
+    for (batch, range) in batches.into_iter().zip(times) {
+        let Some(times) = batch.column(idx).as_primitive_opt::<Int64Type>() else {
+            return exec_err!("time_ is {}, not Int64", batch.column(idx).data_type());
+        };
+        let inside = times.null_count() == 0 && range.is_some_and(|(a, b)| a >= lo && b <= hi);
+        if inside {
+            out.push(batch);
+            continue;
+        }
+        let keep: datafusion::arrow::array::BooleanArray = times
+            .iter()
+            .map(|t| Some(t.is_some_and(|t| t >= lo && t <= hi)))
+            .collect();
+        if keep.true_count() > 0 {
+            out.push(datafusion::arrow::compute::filter_record_batch(
+                &batch, &keep,
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+/// A batch's smallest and largest `time_`; `None` without times.
+type TimeRange = Option<(i64, i64)>;
+
+fn time_range(batch: &RecordBatch, idx: Option<usize>) -> TimeRange {
     let col = batch.column(idx?);
     let times = col.as_primitive_opt::<Int64Type>()?;
     let min = datafusion::arrow::compute::min(times)?;
@@ -330,14 +375,15 @@ impl Table {
 
     /// The batches overlapping `[start, end]`, each with a hidden code
     /// column appended for every column that is still coded and has codes
-    /// in all of them ([`pxl_exec::dictgroup`]); and the schema of those
-    /// batches.
+    /// in all of them ([`pxl_exec::dictgroup`]); the schema of those
+    /// batches; and each batch's `time_` range.
     fn coded_snapshot(
         &self,
         start: Option<i64>,
         end: Option<i64>,
-    ) -> Result<(Vec<RecordBatch>, SchemaRef)> {
+    ) -> Result<(Vec<RecordBatch>, SchemaRef, Vec<TimeRange>)> {
         let stored = self.stored(start, end);
+        let times: Vec<TimeRange> = stored.iter().map(|b| b.time).collect();
         let codings = self.codings.read().clone();
         let coded: Vec<(usize, u64)> = codings
             .iter()
@@ -349,6 +395,7 @@ impl Table {
             return Ok((
                 stored.iter().map(|b| b.batch.clone()).collect(),
                 self.schema.clone(),
+                times,
             ));
         }
         let mut fields: Vec<Field> = self
@@ -386,7 +433,7 @@ impl Table {
                 RecordBatch::try_new(schema.clone(), columns)
             })
             .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok((batches, schema))
+        Ok((batches, schema, times))
     }
 }
 
@@ -404,7 +451,13 @@ impl TableProvider for Table {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        Ok(time_filter_pushdown(filters, self.time_index.is_some()))
+        // Exact: the scan also drops the rows of the batches that straddle
+        // the bounds (see `within`).
+        Ok(time_filter_pushdown(
+            filters,
+            self.time_index.is_some(),
+            true,
+        ))
     }
 
     async fn scan(
@@ -415,7 +468,8 @@ impl TableProvider for Table {
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let (start, end) = time_bounds(filters);
-        let (batches, schema) = self.coded_snapshot(start, end)?;
+        let (batches, schema, times) = self.coded_snapshot(start, end)?;
+        let batches = within(batches, &times, self.time_index, start, end)?;
         // Hidden code columns are only read when the optimizer asks.
         let projection = projection
             .cloned()
@@ -577,7 +631,7 @@ mod tests {
         for i in 0..3 {
             t.append(batch(i * 100..(i + 1) * 100)).unwrap();
         }
-        let (batches, with_codes) = t.coded_snapshot(None, None).unwrap();
+        let (batches, with_codes, _) = t.coded_snapshot(None, None).unwrap();
         let hidden = with_codes.index_of(&format!("{CODE_PREFIX}v")).unwrap();
         let dictionary = t.codings.read()[1].clone().unwrap().dictionary;
         for b in &batches {
@@ -606,7 +660,7 @@ mod tests {
         .unwrap();
         t.append(wide).unwrap();
         assert!(t.codings.read()[1].is_none());
-        let (_, schema) = t.coded_snapshot(None, None).unwrap();
+        let (_, schema, _) = t.coded_snapshot(None, None).unwrap();
         assert!(schema.index_of(&format!("{CODE_PREFIX}v")).is_err());
         // The rejected batch's values were not kept.
         assert_eq!(dictionary.inner.read().values.len(), 100);
@@ -645,6 +699,35 @@ mod tests {
     }
 
     #[test]
+    fn scans_drop_the_rows_outside_the_time_bounds() {
+        let t = Table::new("t", schema(), usize::MAX);
+        t.append(batch(0..10)).unwrap();
+        t.append(batch(10..20)).unwrap();
+        t.append(batch(20..30)).unwrap();
+        let times = |start, end| -> Vec<i64> {
+            let (batches, _, ranges) = t.coded_snapshot(start, end).unwrap();
+            let batches = within(batches, &ranges, t.time_index, start, end).unwrap();
+            batches
+                .iter()
+                .flat_map(|b| {
+                    b.column(t.time_index.unwrap())
+                        .as_primitive::<Int64Type>()
+                        .values()
+                        .to_vec()
+                })
+                .collect()
+        };
+        assert_eq!(times(Some(5), Some(12)), (5..=12).collect::<Vec<_>>());
+        assert_eq!(times(Some(10), Some(19)), (10..20).collect::<Vec<_>>());
+        assert_eq!(times(None, Some(2)), vec![0, 1, 2]);
+        assert_eq!(times(Some(29), None), vec![29]);
+        assert!(times(Some(30), None).is_empty());
+        assert_eq!(times(None, None).len(), 30);
+        // An impossible bound (as `time_ > i64::MAX` gives): no row.
+        assert!(times(Some(i64::MAX), Some(i64::MIN)).is_empty());
+    }
+
+    #[test]
     fn time_bounds_from_filters() {
         let f = col("time_")
             .gt_eq(lit(10i64))
@@ -654,6 +737,11 @@ mod tests {
             time_bounds(&[lit(5i64).lt_eq(col("time_"))]),
             (Some(5), None)
         );
+        // Bounds no row can meet, without overflowing.
+        let (s, e) = time_bounds(&[col("time_").gt(lit(i64::MAX))]);
+        assert!(s > e, "{s:?} {e:?}");
+        let (s, e) = time_bounds(&[col("time_").lt(lit(i64::MIN))]);
+        assert!(s > e, "{s:?} {e:?}");
         assert!(pxl_stdlib::runtime::is_time_filter(
             &col("time_").gt(lit(1i64))
         ));

@@ -70,9 +70,11 @@ impl TableProvider for RemoteTable {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
+        // A PEM's scan prunes batches only; the filter stays above it.
         Ok(time_filter_pushdown(
             filters,
             self.schema.index_of("time_").is_ok(),
+            false,
         ))
     }
 

@@ -111,19 +111,22 @@ pub fn upid_parts(v: u128) -> (u32, u32, u64) {
     ((high >> 32) as u32, high as u32, v as u64)
 }
 
-/// How a table store takes `filters`: time bounds prune whole batches, so
-/// rows outside the range may remain and DataFusion keeps the filter above
-/// the scan (`Inexact`); other filters are not pushed.
+/// How a scan takes `filters`: only `time_` bounds ([`is_time_filter`]) are
+/// pushed. A scan that only prunes whole batches by them takes them as
+/// `Inexact` (DataFusion keeps the filter above it); one that also drops
+/// the rows outside [`time_bounds`] from the batches it keeps, as `exact`.
+/// Other filters are not pushed.
 pub fn time_filter_pushdown(
     filters: &[&Expr],
     has_time: bool,
+    exact: bool,
 ) -> Vec<datafusion::logical_expr::TableProviderFilterPushDown> {
     use datafusion::logical_expr::TableProviderFilterPushDown as P;
     filters
         .iter()
         .map(|f| {
             if has_time && is_time_filter(f) {
-                P::Inexact
+                if exact { P::Exact } else { P::Inexact }
             } else {
                 P::Unsupported
             }
@@ -175,12 +178,25 @@ pub fn time_bounds(filters: &[Expr]) -> (Option<i64>, Option<i64>) {
         let ScalarValue::Int64(Some(v)) = value else {
             continue;
         };
-        match op {
-            Operator::GtEq => start = Some(start.map_or(*v, |s| s.max(*v))),
-            Operator::Gt => start = Some(start.map_or(v + 1, |s| s.max(v + 1))),
-            Operator::LtEq => end = Some(end.map_or(*v, |e| e.min(*v))),
-            Operator::Lt => end = Some(end.map_or(v - 1, |e| e.min(v - 1))),
-            _ => {}
+        // `time_ > i64::MAX` and `time_ < i64::MIN` hold for no row.
+        let (first, last) = match op {
+            Operator::GtEq => (Some(*v), None),
+            Operator::Gt => (
+                Some(v.checked_add(1).unwrap_or(i64::MAX)),
+                v.checked_add(1).map_or(Some(i64::MIN), |_| None),
+            ),
+            Operator::LtEq => (None, Some(*v)),
+            Operator::Lt => (
+                v.checked_sub(1).map_or(Some(i64::MAX), |_| None),
+                Some(v.checked_sub(1).unwrap_or(i64::MIN)),
+            ),
+            _ => (None, None),
+        };
+        if let Some(f) = first {
+            start = Some(start.map_or(f, |s| s.max(f)));
+        }
+        if let Some(l) = last {
+            end = Some(end.map_or(l, |e| e.min(l)));
         }
     }
     (start, end)
