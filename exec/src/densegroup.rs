@@ -22,7 +22,11 @@
 //! real group's accumulator fed the same rows in the same order. It applies to `Partial` aggregations
 //! and to `Single` ones over one partition, with exactly one grouping key
 //! (the code column), when every aggregate has a `GroupsAccumulator` and
-//! is neither distinct nor ordered, and the filter (if any) has no limit.
+//! is neither distinct nor ordered. The filter is folded in when it has no
+//! limit and every aggregate's arguments are columns, literals or casts of
+//! numbers to floats (folded,
+//! arguments are evaluated on the dropped rows too, and `a % b` under a
+//! filter `b != 0` must not be).
 //!
 //! Memory is reserved from the session's pool as the accumulators grow. A
 //! `Partial` aggregation that cannot grow its reservation emits what it
@@ -32,14 +36,14 @@
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::prep_null_mask_filter;
-use datafusion::arrow::datatypes::{DataType, SchemaRef, UInt32Type};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef, UInt32Type};
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DataFusionError, Result, exec_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::expressions::{CastExpr, Column, Literal};
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::metrics::{
@@ -100,10 +104,19 @@ impl DenseCodeAggregateExec {
         if !plain {
             return None;
         }
+        // Folded, the filter no longer guards the aggregates' arguments:
+        // they are evaluated on the rows it drops too, so only arguments
+        // that cannot fail (columns and literals) allow it. `sum(a % b)`
+        // under `b != 0` keeps its FilterExec.
+        let safe_arguments = agg.aggr_expr().iter().all(|a| {
+            a.expressions()
+                .iter()
+                .all(|e| cannot_fail(e, &input_schema))
+        });
         let filter = agg
             .input()
             .downcast_ref::<FilterExec>()
-            .filter(|f| f.fetch().is_none())
+            .filter(|f| f.fetch().is_none() && safe_arguments)
             .map(|f| Arc::new(f.clone()));
         let input = filter
             .as_ref()
@@ -125,6 +138,21 @@ impl DenseCodeAggregateExec {
     pub fn key_name(&self) -> &str {
         &self.agg.group_expr().expr()[0].1
     }
+}
+
+/// Whether evaluating `e` can fail on no row: a column, a literal, or a
+/// cast of one from a number to a float (as `mean` casts its integers).
+fn cannot_fail(e: &Arc<dyn PhysicalExpr>, schema: &Schema) -> bool {
+    if e.downcast_ref::<Column>().is_some() || e.downcast_ref::<Literal>().is_some() {
+        return true;
+    }
+    let Some(cast) = e.downcast_ref::<CastExpr>() else {
+        return false;
+    };
+    let from = cast.expr().data_type(schema);
+    matches!(cast.cast_type(), DataType::Float64)
+        && from.is_ok_and(|t| t.is_numeric())
+        && cannot_fail(cast.expr(), schema)
 }
 
 impl DisplayAs for DenseCodeAggregateExec {
@@ -192,14 +220,17 @@ impl ExecutionPlan for DenseCodeAggregateExec {
         };
         let agg = (self.agg.clone() as Arc<dyn ExecutionPlan>)
             .replace_children(vec![agg_input], options)?;
-        let Some(agg) = agg.downcast_ref::<AggregateExec>() else {
+        let Some(rebuilt) = agg.downcast_ref::<AggregateExec>() else {
             return exec_err!("DenseCodeAggregateExec: the aggregation did not rebuild");
         };
-        DenseCodeAggregateExec::try_new(Arc::new(agg.clone()))
-            .map(|x| Arc::new(x) as Arc<dyn ExecutionPlan>)
-            .ok_or_else(|| {
-                DataFusionError::Internal("DenseCodeAggregateExec: new child does not fit".into())
-            })
+        // A child this cannot run over (a Single aggregation's input that
+        // is no longer one partition) gets DataFusion's aggregation.
+        Ok(
+            match DenseCodeAggregateExec::try_new(Arc::new(rebuilt.clone())) {
+                Some(dense) => Arc::new(dense),
+                None => agg,
+            },
+        )
     }
 
     fn execute(
