@@ -87,18 +87,7 @@ pub fn rfc3339(ns: i64) -> String {
     )
 }
 
-/// A UINT128 as UUID text, as Pixie shows UPIDs.
-pub fn uuid(v: u128) -> String {
-    let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
+pub use pxl_stdlib::runtime::uuid;
 
 /// The cell at `row` of column `col`, typed by the PxL type `ty`.
 pub fn cell(batch: &RecordBatch, col: usize, row: usize, ty: DataType) -> Cell {

@@ -24,18 +24,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::fmt::Write;
 
-/// A UINT128 as UUID text, as Pixie shows UPIDs.
-fn uuid(v: u128) -> String {
-    let h = format!("{v:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
+use pxl_stdlib::runtime::uuid;
 
 fn upid_text(p: &Process) -> String {
     uuid(pxl_stdlib::runtime::upid(p.asid, p.pid, p.start_ticks))

@@ -99,6 +99,19 @@ pub fn u128_bytes(v: u128) -> [u8; 16] {
     v.to_be_bytes()
 }
 
+/// A UINT128 as UUID text, as Pixie shows UPIDs.
+pub fn uuid(v: u128) -> String {
+    let h = format!("{v:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// A UPID from its parts: high 64 bits = asid << 32 | pid, low = start time
 /// in clock ticks (as /proc/PID/stat shows it).
 pub fn upid(asid: u32, pid: u32, start_ticks: u64) -> u128 {
