@@ -106,8 +106,8 @@ impl DenseCodeAggregateExec {
         }
         // Folded, the filter no longer guards the aggregates' arguments:
         // they are evaluated on the rows it drops too, so only arguments
-        // that cannot fail (columns and literals) allow it. `sum(a % b)`
-        // under `b != 0` keeps its FilterExec.
+        // that cannot fail ([`cannot_fail`]) allow it. `sum(a % b)` under
+        // `b != 0` keeps its FilterExec.
         let safe_arguments = agg.aggr_expr().iter().all(|a| {
             a.expressions()
                 .iter()
